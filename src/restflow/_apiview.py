@@ -1,0 +1,277 @@
+"""``APIView`` and ``AsyncAPIView``: DRF's view with restflow's helpers.
+
+Both run DRF's request checks through restflow's flows, so async-only hooks
+(restflow's own, or adrf-style ``async def has_permission``) are awaited on
+either kind of view and never read as a truthy coroutine.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, cast, overload
+
+from asgiref.sync import iscoroutinefunction
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from rest_framework import exceptions, status
+from rest_framework import views as drf_views
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+
+from restflow._bridge import Flow, Step, drive_async, drive_sync, override_step, run_sync
+from restflow._checks import (
+    authentication_flow,
+    object_permissions_flow,
+    permissions_flow,
+    throttles_flow,
+)
+from restflow._helpers import SX, S, SerializerHelpers, SIn, SOut
+from restflow.protocols import AsyncPostFetch
+
+__all__ = ["APIView", "AsyncAPIView"]
+
+
+def _exception_flow(view: drf_views.APIView, exc: Exception) -> Flow[Response]:
+    """DRF's ``handle_exception``, with the exception handler as a step."""
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        # WWW-Authenticate header for 401 responses, else coerce to 403 (as DRF).
+        auth_header = view.get_authenticate_header(view.request)
+        if auth_header:
+            auth_exc: Any = exc  # DRF's exception handler reads this ad-hoc attribute
+            auth_exc.auth_header = auth_header
+        else:
+            exc.status_code = status.HTTP_403_FORBIDDEN
+    handler = view.get_exception_handler()
+    context = view.get_exception_handler_context()
+    if iscoroutinefunction(handler):
+        step: Step[Any] = Step.awaiting(handler, exc, context)
+    elif handler is drf_views.exception_handler:
+        step = Step.pure(handler, exc, context)
+    else:
+        step = Step.blocking(handler, exc, context)
+    response = yield step
+    if response is None:
+        view.raise_uncaught_exception(exc)
+    response.exception = True
+    return cast(Response, response)
+
+
+class _RestflowView(SerializerHelpers[S, SIn, SOut], drf_views.APIView):
+    """What ``APIView`` and ``AsyncAPIView`` share: helpers and bridge-aware checks."""
+
+    def perform_authentication(self, request: Request) -> None:
+        """Authenticate now (DRF does it lazily on ``request.user``)."""
+        drive_sync(authentication_flow(request))
+
+    def check_permissions(self, request: Request) -> None:
+        """Raise ``PermissionDenied``/``NotAuthenticated`` if a permission denies."""
+        drive_sync(permissions_flow(self, request))
+
+    def check_object_permissions(self, request: Request, obj: Any) -> None:
+        """Raise ``PermissionDenied``/``NotAuthenticated`` if a permission denies ``obj``."""
+        drive_sync(object_permissions_flow(self, request, obj))
+
+    def check_throttles(self, request: Request) -> None:
+        """Raise ``Throttled`` (429 with ``Retry-After``) if any throttle refuses."""
+        drive_sync(throttles_flow(self, request))
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """Turn ``exc`` into a response with the configured exception handler."""
+        return drive_sync(_exception_flow(self, exc))
+
+
+class APIView(_RestflowView[S, SIn, SOut]):
+    """DRF's sync ``APIView`` with restflow's serializer split and helpers.
+
+    Handlers are plain ``def`` methods returning a response.
+    """
+
+    if TYPE_CHECKING:
+
+        def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
+        def post(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
+        def put(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
+        def patch(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
+        def delete(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
+
+
+_CHECK_PHASES = (
+    ("perform_authentication", "aperform_authentication"),
+    ("check_permissions", "acheck_permissions"),
+    ("check_throttles", "acheck_throttles"),
+)
+
+
+class AsyncAPIView(_RestflowView[S, SIn, SOut]):
+    """DRF's ``APIView`` with an ``async def dispatch``.
+
+    The loop is DRF's: content negotiation, versioning, authentication,
+    permissions, throttles, the handler, exception handling, finalize. Async
+    hooks are awaited on the event loop; from the first sync hook on, the rest
+    of the phase runs in one worker thread. A sync handler runs in a worker
+    thread too. ``request.user`` and ``request.auth`` are set before the handler
+    runs, so async handlers read them without touching the database.
+    """
+
+    #: Always served as an async view, whatever its handlers are.
+    view_is_async = True
+
+    if TYPE_CHECKING:
+
+        async def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
+        async def post(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
+        async def put(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
+        async def patch(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
+        async def delete(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
+
+    async def dispatch(  # type: ignore[override]  # DRF's dispatch is sync; this view's is a coroutine
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        """Run DRF's request/response cycle without blocking the event loop."""
+        self.args = args
+        self.kwargs = kwargs
+        drf_request = self.initialize_request(request, *args, **kwargs)
+        self.request = drf_request
+        self.headers = self.default_response_headers
+        try:
+            await self.ainitial(drf_request, *args, **kwargs)
+            response = await self._acall_handler(drf_request, *args, **kwargs)
+        except Exception as exc:
+            response = await self.ahandle_exception(exc)
+        self.response = self.finalize_response(drf_request, response, *args, **kwargs)
+        return self.response
+
+    async def ainitial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """DRF's ``initial`` on the loop; a sync override of ``initial`` runs in a thread."""
+        override = override_step(self, "initial", "ainitial", request, *args, **kwargs)
+        if override is not None:
+            await drive_async(_single(override))
+            return
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
+            request
+        )
+        request.version, request.versioning_scheme = self.determine_version(
+            request, *args, **kwargs
+        )
+        await drive_async(self._checks_flow(request))
+
+    def _checks_flow(self, request: Request) -> Flow[None]:
+        # Authentication, permissions and throttles as one flow: one hop at most.
+        for sync_name, async_name in _CHECK_PHASES:
+            override = override_step(self, sync_name, async_name, request)
+            if override is not None:
+                yield override
+            elif sync_name == "perform_authentication":
+                yield from authentication_flow(request)
+            elif sync_name == "check_permissions":
+                yield from permissions_flow(self, request)
+            else:
+                yield from throttles_flow(self, request)
+
+    async def aperform_authentication(self, request: Request) -> None:
+        """Authenticate the request; sets ``request.user`` and ``request.auth``."""
+        await drive_async(authentication_flow(request))
+
+    async def acheck_permissions(self, request: Request) -> None:
+        """Async twin of ``check_permissions``."""
+        await drive_async(permissions_flow(self, request))
+
+    async def acheck_object_permissions(self, request: Request, obj: Any) -> None:
+        """Async twin of ``check_object_permissions``."""
+        await drive_async(object_permissions_flow(self, request, obj))
+
+    async def acheck_throttles(self, request: Request) -> None:
+        """Async twin of ``check_throttles``."""
+        await drive_async(throttles_flow(self, request))
+
+    async def ahandle_exception(self, exc: Exception) -> Response:
+        """Async twin of ``handle_exception``; an async ``EXCEPTION_HANDLER`` is awaited."""
+        override = override_step(self, "handle_exception", "ahandle_exception", exc)
+        if override is not None:
+            return cast(Response, await drive_async(_single(override)))
+        return await drive_async(_exception_flow(self, exc))
+
+    async def _acall_handler(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        method = (request.method or "").lower()
+        if method in self.http_method_names:
+            handler = getattr(self, method, self.http_method_not_allowed)
+        else:
+            handler = self.http_method_not_allowed
+        if iscoroutinefunction(handler):
+            return await handler(request, *args, **kwargs)
+        if getattr(handler, "__func__", None) is drf_views.APIView.http_method_not_allowed:
+            return handler(request, *args, **kwargs)  # raises 405: nothing to block on
+        response = await run_sync(handler, request, *args, **kwargs)
+        if inspect.isawaitable(response):
+            response = await response
+        return response
+
+    # -- async helpers (one implementation with the sync ones: the flows) ---------
+
+    @overload
+    async def avalidated_serializer(
+        self,
+        data: Any = None,
+        *,
+        instance: Any = None,
+        partial: bool = False,
+        serializer_class: None = None,
+        **kwargs: Any,
+    ) -> SIn: ...
+    @overload
+    async def avalidated_serializer(
+        self,
+        data: Any = None,
+        *,
+        instance: Any = None,
+        partial: bool = False,
+        serializer_class: type[SX],
+        **kwargs: Any,
+    ) -> SX: ...
+    async def avalidated_serializer(
+        self,
+        data: Any = None,
+        *,
+        instance: Any = None,
+        partial: bool = False,
+        serializer_class: type[BaseSerializer[Any]] | None = None,
+        **kwargs: Any,
+    ) -> BaseSerializer[Any]:
+        """Async twin of :meth:`validated_serializer` (validation in one hop)."""
+        flow = self._validate_flow(serializer_class, data, instance, partial, kwargs)
+        return cast("BaseSerializer[Any]", await drive_async(flow))
+
+    async def aserialized_response(
+        self,
+        instance: Any,
+        *,
+        serializer_class: type[BaseSerializer[Any]] | None = None,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        many: bool = False,
+        post_fetches: Iterable[AsyncPostFetch] = (),
+    ) -> Response:
+        """Async twin of :meth:`serialized_response` (post-fetches + rendering in one hop)."""
+        flow = self._serialized_response_flow(
+            instance, serializer_class, status, headers, many, post_fetches
+        )
+        return await drive_async(flow)
+
+    async def apaginated_response(
+        self,
+        queryset: Any,
+        *,
+        serializer_class: type[BaseSerializer[Any]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        post_fetches: Iterable[AsyncPostFetch] = (),
+    ) -> Response:
+        """Async twin of :meth:`paginated_response`: count, page, post-fetch, render in one hop."""
+        flow = self._paginated_response_flow(queryset, serializer_class, headers, post_fetches)
+        return await drive_async(flow)
+
+
+def _single(step: Step[Any]) -> Flow[Any]:
+    return (yield step)

@@ -1,0 +1,132 @@
+"""DRF's request checks, each written once as a flow.
+
+Authentication, permissions (including DRF's ``&``/``|``/``~`` composition),
+object permissions and throttles. The sync views drive these with
+``drive_sync``; the async views with ``drive_async``, which keeps async hooks
+on the loop and runs everything from the first sync hook on in a single
+worker-thread hop.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rest_framework import exceptions
+from rest_framework import permissions as drf_permissions
+from rest_framework.request import Request, wrap_attributeerrors
+
+from restflow._bridge import Flow, hook_step, register_inline
+
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
+
+__all__ = [
+    "authentication_flow",
+    "object_permissions_flow",
+    "permissions_flow",
+    "throttles_flow",
+]
+
+# DRF's stock permissions only read request.user / request.method, which are
+# set before permissions run: no I/O, so no reason to leave the loop.
+for _name in ("has_permission", "has_object_permission"):
+    register_inline(
+        _name,
+        drf_permissions.AllowAny,
+        drf_permissions.IsAuthenticated,
+        drf_permissions.IsAdminUser,
+        drf_permissions.IsAuthenticatedOrReadOnly,
+    )
+
+
+def authentication_flow(request: Request) -> Flow[None]:
+    """Authenticate ``request`` as DRF's ``Request._authenticate`` does."""
+    drf_request: Any = request  # DRF's private authentication state
+    with wrap_attributeerrors():
+        for authenticator in request.authenticators or ():
+            try:
+                user_auth = yield hook_step(authenticator, "authenticate", "aauthenticate", request)
+            except exceptions.APIException:
+                drf_request._not_authenticated()
+                raise
+            if user_auth is not None:
+                drf_request._authenticator = authenticator
+                request.user, request.auth = user_auth
+                return
+        drf_request._not_authenticated()
+
+
+def _verdict(
+    permission: Any, request: Request, view: APIView, obj: Any, *, on_object: bool
+) -> Flow[tuple[bool, Any]]:
+    """Evaluate one permission; return (allowed, the operand that decided a denial).
+
+    DRF's composed permissions are walked here rather than called, so that an
+    async operand is awaited instead of read as a (truthy) coroutine.
+    """
+    composite: Any = permission  # DRF's AND/OR/NOT hold untyped operands
+    culprit: Any
+    if isinstance(permission, drf_permissions.AND):
+        allowed, culprit = yield from _verdict(
+            composite.op1, request, view, obj, on_object=on_object
+        )
+        if not allowed:
+            return False, culprit
+        return (yield from _verdict(composite.op2, request, view, obj, on_object=on_object))
+    if isinstance(permission, drf_permissions.OR):
+        culprit = permission
+        for operand in (composite.op1, composite.op2):
+            allowed, culprit = yield from _verdict(operand, request, view, obj, on_object=False)
+            if allowed and on_object:
+                # DRF: an operand grants object access only if it grants both.
+                allowed, culprit = yield from _verdict(operand, request, view, obj, on_object=True)
+            if allowed:
+                return True, None
+        return False, culprit
+    if isinstance(permission, drf_permissions.NOT):
+        allowed, _ = yield from _verdict(composite.op1, request, view, obj, on_object=on_object)
+        return (not allowed), permission
+    if on_object:
+        step = hook_step(
+            permission, "has_object_permission", "ahas_object_permission", request, view, obj
+        )
+    else:
+        step = hook_step(permission, "has_permission", "ahas_permission", request, view)
+    allowed = yield step
+    return bool(allowed), permission
+
+
+def _deny(view: APIView, request: Request, culprit: Any) -> None:
+    view.permission_denied(
+        request,
+        message=getattr(culprit, "message", None),
+        code=getattr(culprit, "code", None),
+    )
+
+
+def permissions_flow(view: APIView, request: Request) -> Flow[None]:
+    """DRF's ``check_permissions``: the first denying permission raises."""
+    for permission in view.get_permissions():
+        allowed, culprit = yield from _verdict(permission, request, view, None, on_object=False)
+        if not allowed:
+            _deny(view, request, culprit)
+
+
+def object_permissions_flow(view: APIView, request: Request, obj: Any) -> Flow[None]:
+    """DRF's ``check_object_permissions`` for ``obj``."""
+    for permission in view.get_permissions():
+        allowed, culprit = yield from _verdict(permission, request, view, obj, on_object=True)
+        if not allowed:
+            _deny(view, request, culprit)
+
+
+def throttles_flow(view: APIView, request: Request) -> Flow[None]:
+    """DRF's ``check_throttles``: every throttle is asked; the longest wait is reported."""
+    durations: list[float | None] = []
+    for throttle in view.get_throttles():
+        allowed = yield hook_step(throttle, "allow_request", "aallow_request", request, view)
+        if not allowed:
+            durations.append(throttle.wait())
+    if durations:
+        known = [duration for duration in durations if duration is not None]
+        view.throttled(request, max(known, default=None))  # type: ignore[arg-type]  # DRF accepts None: "Request was throttled." without a wait
