@@ -265,9 +265,18 @@ def hook_mode(cls: type, sync_name: str, async_name: str) -> Mode:
     return Mode.BLOCKING
 
 
-def hook_step(hook: Any, sync_name: str, async_name: str, *args: Any) -> Step[Any]:
-    """The step that calls ``hook``'s hook method with ``args``."""
+def hook_step(
+    hook: Any, sync_name: str, async_name: str, *args: Any, prefer_sync: bool = False
+) -> Step[Any]:
+    """The step that calls ``hook``'s hook method with ``args``.
+
+    ``prefer_sync`` is for steps whose flow blocks right after anyway (a page
+    that is rendered next): an async-capable hook then uses its sync face and
+    shares the flow's single worker-thread hop instead of taking its own.
+    """
     mode = hook_mode(type(hook), sync_name, async_name)
+    if mode is Mode.NATIVE and prefer_sync:
+        return Step.blocking(getattr(hook, sync_name), *args)
     if mode is Mode.NATIVE:
         return Step.either(getattr(hook, sync_name), getattr(hook, async_name), *args)
     if mode is Mode.ADRF:

@@ -269,7 +269,8 @@ class SerializerHelpers(drf_views.APIView, Generic[S, SIn, SOut]):
             items if isinstance(items, Sequence) and not isinstance(items, Mapping) else [items]
         )
         for fetch in fetches:
-            yield Step.either(fetch.fetch, fetch.afetch, targets)
+            # Rendering blocks right after: share its hop (the sync face).
+            yield hook_step(fetch, "fetch", "afetch", targets, prefer_sync=True)
         return items
 
     def _render_flow(
@@ -320,7 +321,13 @@ class SerializerHelpers(drf_views.APIView, Generic[S, SIn, SOut]):
         if paginator is None:
             return Step.pure(_no_page)
         return hook_step(
-            paginator, "paginate_queryset", "apaginate_queryset", queryset, self.request, self
+            paginator,
+            "paginate_queryset",
+            "apaginate_queryset",
+            queryset,
+            self.request,
+            self,
+            prefer_sync=True,
         )
 
 
