@@ -1,0 +1,1 @@
+"""Static typing tests: checked by mypy and basedpyright, never run by pytest."""
