@@ -7,7 +7,6 @@ either kind of view and never read as a truthy coroutine.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast, overload
 
@@ -20,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from restflow._bridge import Flow, Step, drive_async, drive_sync, override_step, run_sync
+from restflow._bridge import Flow, Step, acall, drive_async, drive_sync, override_step
 from restflow._checks import (
     authentication_flow,
     object_permissions_flow,
@@ -200,14 +199,9 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
             handler = getattr(self, method, self.http_method_not_allowed)
         else:
             handler = self.http_method_not_allowed
-        if iscoroutinefunction(handler):
-            return await handler(request, *args, **kwargs)
         if getattr(handler, "__func__", None) is drf_views.APIView.http_method_not_allowed:
             return handler(request, *args, **kwargs)  # raises 405: nothing to block on
-        response = await run_sync(handler, request, *args, **kwargs)
-        if inspect.isawaitable(response):
-            response = await response
-        return response
+        return await acall(handler, request, *args, **kwargs)
 
     # -- async helpers (one implementation with the sync ones: the flows) ---------
 

@@ -31,6 +31,7 @@ __all__ = [
     "Mode",
     "Override",
     "Step",
+    "acall",
     "call_step",
     "drive_async",
     "drive_sync",
@@ -339,3 +340,13 @@ def call_step(
     """Like :func:`override_step`, but the default implementation is a pure step."""
     step = override_step(view, sync_name, async_name, *args, **kwargs)
     return step if step is not None else Step.pure(getattr(view, sync_name), *args, **kwargs)
+
+
+async def acall(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """Await ``fn`` if it is async; else run it in a worker thread (awaiting what it returns)."""
+    if iscoroutinefunction(fn):
+        return await fn(*args, **kwargs)
+    result = await run_sync(fn, *args, **kwargs)
+    if inspect.isawaitable(result):
+        result = await result
+    return result

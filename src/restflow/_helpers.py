@@ -317,6 +317,9 @@ class SerializerHelpers(drf_views.APIView, Generic[S, SIn, SOut]):
         step = override_step(self, "paginate_queryset", "apaginate_queryset", queryset)
         if step is not None:
             return step
+        return self._default_paginate_step(queryset, prefer_sync=True)
+
+    def _default_paginate_step(self, queryset: Any, *, prefer_sync: bool = False) -> Step[Any]:
         paginator = self.paginator
         if paginator is None:
             return Step.pure(_no_page)
@@ -327,7 +330,7 @@ class SerializerHelpers(drf_views.APIView, Generic[S, SIn, SOut]):
             queryset,
             self.request,
             self,
-            prefer_sync=True,
+            prefer_sync=prefer_sync,
         )
 
 

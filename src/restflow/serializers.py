@@ -54,10 +54,11 @@ class _AsyncSerializerAPI(Generic[I, TIn, TOut]):
 
     async def adata(self) -> TOut:
         """Render ``data`` in one worker-thread hop (relations may query)."""
-        return await run_sync(_read_data, self)
+        data: TOut = await run_sync(_read_data, self)
+        return data
 
 
-def _read_data(serializer: _AsyncSerializerAPI[Any, Any, TOut]) -> TOut:
+def _read_data(serializer: Any) -> Any:
     return serializer.data
 
 

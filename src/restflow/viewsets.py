@@ -1,0 +1,275 @@
+"""Viewsets, sync and async, with per-action overrides (``ActionConfig``).
+
+They register with DRF's ``SimpleRouter``/``DefaultRouter`` unchanged; DRF's
+``@action`` works (sync or async, detail or list, with extra kwargs such as
+``serializer_class``); ``self.action`` is set before parsers, permissions and
+throttles are resolved, as in DRF.
+
+``action_configs`` maps action names to :class:`ActionConfig`; a field left
+unset falls through to the class attribute::
+
+    class ProductViewSet(AsyncModelViewSet[Product, ProductSerializer]):
+        queryset = Product.objects.all()
+        serializer_class = ProductSerializer
+        action_configs = {
+            "list": ActionConfig(pagination_class=CursorPagination),
+            "destroy": ActionConfig(permission_classes=[IsAdminUser]),
+        }
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias
+
+from asgiref.sync import markcoroutinefunction
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Model, QuerySet
+from rest_framework import viewsets as drf_viewsets
+from rest_framework.pagination import BasePagination
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import BasePermission, OperandHolder, SingleOperandHolder
+from rest_framework.renderers import BaseRenderer
+from rest_framework.serializers import BaseSerializer
+from rest_framework.throttling import BaseThrottle
+from typing_extensions import TypeVar
+
+from restflow._apiview import APIView, AsyncAPIView
+from restflow._helpers import S, SIn, SOut
+from restflow.generics import AsyncGenericAPIView, GenericAPIView
+from restflow.mixins import (
+    AsyncCreateModelMixin,
+    AsyncDestroyModelMixin,
+    AsyncListModelMixin,
+    AsyncRetrieveModelMixin,
+    AsyncUpdateModelMixin,
+    CreateModelMixin,
+    DestroyModelMixin,
+    ListModelMixin,
+    RetrieveModelMixin,
+    UpdateModelMixin,
+)
+
+__all__ = [
+    "UNSET",
+    "ActionConfig",
+    "ActionName",
+    "AsyncGenericViewSet",
+    "AsyncModelViewSet",
+    "AsyncReadOnlyModelViewSet",
+    "AsyncViewSet",
+    "GenericViewSet",
+    "ModelViewSet",
+    "ReadOnlyModelViewSet",
+    "ViewSet",
+]
+
+M = TypeVar("M", bound=Model, default=Any)
+M_co = TypeVar("M_co", bound=Model, covariant=True, default=Any)
+
+#: The actions an ``ActionConfig`` may be keyed by.
+ActionName: TypeAlias = Literal["list", "create", "retrieve", "update", "partial_update", "destroy"]
+_STANDARD_ACTIONS: frozenset[str] = frozenset(
+    ("list", "create", "retrieve", "update", "partial_update", "destroy")
+)
+
+_PermissionClass: TypeAlias = type[BasePermission] | OperandHolder | SingleOperandHolder
+
+
+class _Unset(enum.Enum):
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+#: Marks an ``ActionConfig`` field that falls through to the view's attribute.
+UNSET = _Unset.UNSET
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ActionConfig(Generic[M_co]):
+    """Per-action overrides for a viewset. Unset fields fall through to the class.
+
+    ``pagination_class=None`` turns pagination off for that action.
+    ``queryset`` is a queryset or a callable taking the view and returning one
+    (it builds a lazy queryset: do no I/O in it).
+    """
+
+    serializer_class: type[BaseSerializer[Any]] | _Unset = UNSET
+    request_serializer_class: type[BaseSerializer[Any]] | _Unset = UNSET
+    response_serializer_class: type[BaseSerializer[Any]] | _Unset = UNSET
+    permission_classes: Sequence[_PermissionClass] | _Unset = UNSET
+    throttle_classes: Sequence[type[BaseThrottle]] | _Unset = UNSET
+    parser_classes: Sequence[type[BaseParser]] | _Unset = UNSET
+    renderer_classes: Sequence[type[BaseRenderer]] | _Unset = UNSET
+    pagination_class: type[BasePagination] | _Unset | None = UNSET
+    queryset: QuerySet[M_co] | Callable[[Any], QuerySet[M_co]] | _Unset = UNSET
+
+
+_NO_CONFIG: ActionConfig[Any] = ActionConfig()
+
+if TYPE_CHECKING:
+    from rest_framework.decorators import ViewSetAction
+    from rest_framework.views import AsView, GenericView
+
+    from restflow._apiview import _RestflowView
+    from restflow.generics import _GenericCore
+
+    _View = _RestflowView[Any, Any, Any]
+    _GenericView = _GenericCore[Any, Any, Any, Any]
+else:
+    _View = _GenericView = object
+
+
+class _ActionConfigs(_View):
+    """Applies ``action_configs[self.action]`` to the view's getters."""
+
+    action_configs: Mapping[ActionName, ActionConfig[Any]] = {}
+    action: str
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Catch a misspelt action key when the class is defined, not on the
+        # first request that happens to use it.
+        super().__init_subclass__(**kwargs)
+        configs = cls.__dict__.get("action_configs")
+        if not configs:
+            return
+        get_extra_actions = getattr(cls, "get_extra_actions", None)
+        extras = {extra.__name__ for extra in get_extra_actions()} if get_extra_actions else set()
+        known = _STANDARD_ACTIONS | extras
+        unknown = sorted(set(configs) - known)
+        if unknown:
+            raise ImproperlyConfigured(
+                f"{cls.__name__}.action_configs has keys {unknown} that are not actions "
+                f"of this viewset. Use one of {sorted(known)}."
+            )
+
+    def _config(self) -> ActionConfig[Any]:
+        action = getattr(self, "action", None)
+        return self.action_configs.get(action, _NO_CONFIG) if action else _NO_CONFIG
+
+    def get_serializer_class(self) -> Any:
+        configured = self._config().serializer_class
+        return configured if configured is not UNSET else super().get_serializer_class()
+
+    def get_request_serializer_class(self) -> Any:
+        configured = self._config().request_serializer_class
+        return configured if configured is not UNSET else super().get_request_serializer_class()
+
+    def get_response_serializer_class(self) -> Any:
+        configured = self._config().response_serializer_class
+        if configured is not UNSET:
+            return configured
+        return super().get_response_serializer_class()
+
+    def get_permissions(self) -> Sequence[Any]:
+        configured = self._config().permission_classes
+        if configured is UNSET:
+            return super().get_permissions()
+        return [permission() for permission in configured]
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        configured = self._config().throttle_classes
+        if configured is UNSET:
+            return super().get_throttles()
+        return [throttle() for throttle in configured]
+
+    def get_parsers(self) -> list[BaseParser]:
+        configured = self._config().parser_classes
+        if configured is UNSET:
+            return super().get_parsers()
+        return [parser() for parser in configured]
+
+    def get_renderers(self) -> list[BaseRenderer]:
+        configured = self._config().renderer_classes
+        if configured is UNSET:
+            return super().get_renderers()
+        return [renderer() for renderer in configured]
+
+    @property
+    def paginator(self) -> BasePagination | None:
+        configured = self._config().pagination_class
+        if configured is UNSET:
+            return super().paginator
+        if not hasattr(self, "_action_paginator"):
+            self._action_paginator = None if configured is None else configured()
+        return self._action_paginator
+
+
+class _GenericActionConfigs(_ActionConfigs, _GenericView):
+    """Adds the per-action ``queryset`` to :class:`_ActionConfigs`."""
+
+    def get_queryset(self) -> Any:
+        configured = self._config().queryset
+        if configured is UNSET:
+            return super().get_queryset()
+        if isinstance(configured, QuerySet):
+            return configured.all()
+        return configured(self)
+
+
+class _AsyncViewSetMixin(drf_viewsets.ViewSetMixin):
+    """DRF's ``ViewSetMixin`` whose view function is a coroutine function."""
+
+    @classmethod
+    def as_view(
+        cls, actions: dict[str, str | ViewSetAction[Any]] | None = None, **initkwargs: Any
+    ) -> AsView[GenericView]:
+        view = super().as_view(actions, **initkwargs)
+        # DRF's wrapper returns dispatch()'s coroutine; mark it so Django awaits it.
+        return markcoroutinefunction(view)
+
+
+class ViewSet(_ActionConfigs, drf_viewsets.ViewSetMixin, APIView[S, SIn, SOut]):
+    """DRF's ``ViewSet`` with restflow's helpers and ``action_configs``."""
+
+
+class GenericViewSet(
+    _GenericActionConfigs, drf_viewsets.ViewSetMixin, GenericAPIView[M, S, SIn, SOut]
+):
+    """DRF's ``GenericViewSet``, typed, with ``action_configs``."""
+
+
+class ReadOnlyModelViewSet(RetrieveModelMixin, ListModelMixin, GenericViewSet[M, S, SIn, SOut]):
+    """``list`` and ``retrieve``."""
+
+
+class ModelViewSet(
+    CreateModelMixin,
+    RetrieveModelMixin,
+    UpdateModelMixin,
+    DestroyModelMixin,
+    ListModelMixin,
+    GenericViewSet[M, S, SIn, SOut],
+):
+    """``list``, ``create``, ``retrieve``, ``update``, ``partial_update``, ``destroy``."""
+
+
+class AsyncViewSet(_ActionConfigs, _AsyncViewSetMixin, AsyncAPIView[S, SIn, SOut]):
+    """An async ``ViewSet``: actions are ``async def`` (a sync one runs in a worker thread)."""
+
+
+class AsyncGenericViewSet(
+    _GenericActionConfigs, _AsyncViewSetMixin, AsyncGenericAPIView[M, S, SIn, SOut]
+):
+    """An async ``GenericViewSet``: compose the async mixins onto it."""
+
+
+class AsyncReadOnlyModelViewSet(
+    AsyncRetrieveModelMixin, AsyncListModelMixin, AsyncGenericViewSet[M, S, SIn, SOut]
+):
+    """Async ``list`` and ``retrieve``."""
+
+
+class AsyncModelViewSet(
+    AsyncCreateModelMixin,
+    AsyncRetrieveModelMixin,
+    AsyncUpdateModelMixin,
+    AsyncDestroyModelMixin,
+    AsyncListModelMixin,
+    AsyncGenericViewSet[M, S, SIn, SOut],
+):
+    """Async ``list``, ``create``, ``retrieve``, ``update``, ``partial_update``, ``destroy``."""
