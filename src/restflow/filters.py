@@ -1,0 +1,124 @@
+"""DRF's search and ordering filters with an async face.
+
+``SearchFilter`` and ``OrderingFilter`` are DRF's classes of the same name
+(same query parameters, ``search_fields`` prefixes ``^ = @ $``,
+``ordering_fields`` / ``"__all__"``, invalid ordering terms ignored). Each adds
+``afilter_queryset``. Filtering builds a lazy queryset and queries nothing, so
+it runs on the event loop with no worker-thread hop, unless it would call user
+code that may do I/O (a subclass's override of one of the filter's hooks, or a
+view's own ``get_serializer_class`` that ``OrderingFilter`` consults); that
+code runs in one hop.
+
+Other sync filter backends, such as django-filter's ``DjangoFilterBackend``
+(install ``django-restflow[filters]``), work unchanged on async views: restflow
+runs them in a worker thread, since validating a filter form may query the
+database.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+from django.db.models import Model, QuerySet
+from rest_framework import filters as drf_filters
+from rest_framework.request import Request
+
+from restflow._bridge import Override, method_mode, per_class, register_inline, run_sync
+from restflow.protocols import AsyncBaseFilterBackend
+
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
+
+__all__ = ["OrderingFilter", "SearchFilter"]
+
+_M = TypeVar("_M", bound=Model)
+_Row = TypeVar("_Row")
+
+# DRF's SearchFilter reads the query string, the view's ``search_fields`` and
+# the model's ``_meta``, and builds ``Q``/``Exists`` expressions on a lazy
+# queryset: it never queries the database, so it may run on the event loop.
+# DRF's OrderingFilter is not registered: without ``ordering_fields`` it calls
+# the view's ``get_serializer_class()``, which may be a user's override doing
+# I/O. restflow's OrderingFilter below checks for that per view class.
+register_inline("filter_queryset", drf_filters.SearchFilter)
+
+_SEARCH_HOOKS = (
+    "filter_queryset",
+    "get_search_fields",
+    "get_search_terms",
+    "construct_search",
+    "must_call_distinct",
+)
+_ORDERING_HOOKS = (
+    "filter_queryset",
+    "get_ordering",
+    "get_default_ordering",
+    "get_default_valid_fields",
+    "get_valid_fields",
+    "remove_invalid_fields",
+)
+
+
+@per_class
+def _library_only(cls: type, names: tuple[str, ...]) -> bool:
+    """True when none of the sync hooks ``names`` of ``cls`` is user code."""
+    # Passing the sync name twice asks only "is this sync hook user code?": a
+    # user's ``afilter_queryset`` that calls ``super()`` keeps the fast path.
+    return all(method_mode(cls, name, name)[0] is Override.DEFAULT for name in names)
+
+
+class SearchFilter(drf_filters.SearchFilter, AsyncBaseFilterBackend):
+    """DRF's ``SearchFilter`` (``?search=``), with :meth:`afilter_queryset`.
+
+    Searches the view's ``search_fields``; a field prefixed ``^`` matches the
+    start, ``=`` exactly, ``@`` full-text (PostgreSQL), ``$`` a regex, and no
+    prefix ``icontains``.
+    """
+
+    async def afilter_queryset(
+        self, request: Request, queryset: QuerySet[_M, _Row], view: APIView
+    ) -> QuerySet[_M, _Row]:
+        """Async face of DRF's ``filter_queryset``, on the loop (it only builds a query).
+
+        Override ``filter_queryset`` or DRF's hooks (``get_search_fields``,
+        ``construct_search``, ...) to change the search; restflow then runs
+        your code in a worker thread.
+        """
+        if _library_only(type(self), _SEARCH_HOOKS):
+            return self.filter_queryset(request, queryset, view)
+        return await run_sync(self.filter_queryset, request, queryset, view)
+
+
+class OrderingFilter(drf_filters.OrderingFilter, AsyncBaseFilterBackend):
+    """DRF's ``OrderingFilter`` (``?ordering=a,-b``), with :meth:`afilter_queryset`.
+
+    Orders by the requested terms that are valid (the view's
+    ``ordering_fields``, every model field for ``"__all__"``, or by default the
+    serializer's readable fields), else by the view's ``ordering``.
+    """
+
+    async def afilter_queryset(
+        self, request: Request, queryset: QuerySet[_M, _Row], view: APIView
+    ) -> QuerySet[_M, _Row]:
+        """Async face of DRF's ``filter_queryset``, on the loop unless user code is involved.
+
+        Override ``filter_queryset`` or DRF's hooks (``get_ordering``,
+        ``get_valid_fields``, ...) to change the ordering; restflow then runs
+        your code in a worker thread.
+        """
+        if _library_only(type(self), _ORDERING_HOOKS) and not self._asks_user_serializer(
+            request, view
+        ):
+            return self.filter_queryset(request, queryset, view)
+        return await run_sync(self.filter_queryset, request, queryset, view)
+
+    def _asks_user_serializer(self, request: Request, view: APIView) -> bool:
+        # DRF reads the serializer's fields only for a requested ordering when
+        # the view sets no ``ordering_fields``; the view's own serializer
+        # getter is then user code that may do I/O.
+        if not request.query_params.get(self.ordering_param):
+            return False
+        if getattr(view, "ordering_fields", self.ordering_fields) is not None:
+            return False
+        override, _ = method_mode(type(view), "get_serializer_class", "aget_serializer_class")
+        return override is not Override.DEFAULT

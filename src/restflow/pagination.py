@@ -1,0 +1,156 @@
+"""DRF's paginators with an async face.
+
+``PageNumberPagination``, ``LimitOffsetPagination`` and ``CursorPagination`` are
+DRF's classes of the same name: their sync ``paginate_queryset`` *is* DRF's, so
+sync views, settings and schema generators see no difference. Each adds
+``apaginate_queryset``, which runs that same algorithm without blocking the
+event loop:
+
+- a ``QuerySet`` (lazy: counting and slicing query the database) is paginated
+  in one worker-thread hop, count and page fetch together;
+- an in-memory sequence (a list, a tuple) is paginated right on the loop, with
+  no hop at all.
+
+On restflow's async views the paginator's sync face is used inside the hop that
+renders the page anyway, so a list endpoint costs one hop for count, page and
+serialization together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Model, QuerySet
+from rest_framework import pagination as drf_pagination
+from rest_framework.request import Request
+
+from restflow._bridge import Override, method_mode, per_class, run_sync
+from restflow.protocols import AsyncBasePagination
+
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
+
+__all__ = ["CursorPagination", "LimitOffsetPagination", "PageNumberPagination"]
+
+_M = TypeVar("_M", bound=Model)
+_Row = TypeVar("_Row")
+
+#: The hooks DRF's ``paginate_queryset`` implementations call. If a subclass
+#: overrides any of them, its code may do I/O even on a list.
+_SYNC_HOOKS = (
+    "paginate_queryset",
+    "get_page_size",
+    "get_page_number",
+    "get_limit",
+    "get_offset",
+    "get_count",
+    "get_ordering",
+    "decode_cursor",
+)
+
+
+@per_class
+def _library_sync_face(cls: type) -> bool:
+    """True when ``cls`` paginates with DRF's and restflow's code only."""
+    # Passing the sync name twice asks only "is this sync hook user code?": a
+    # user's ``apaginate_queryset`` that calls ``super()`` keeps the fast path.
+    return all(method_mode(cls, name, name)[0] is Override.DEFAULT for name in _SYNC_HOOKS)
+
+
+async def _apaginate(
+    paginator: drf_pagination.BasePagination,
+    queryset: QuerySet[_M, _Row] | Sequence[_Row],
+    request: Request,
+    view: APIView | None,
+) -> list[_Row] | None:
+    # One algorithm, the sync face (DRF's). Only where it runs is decided here.
+    if isinstance(queryset, Sequence) and _library_sync_face(type(paginator)):
+        return paginator.paginate_queryset(queryset, request, view)
+    return await run_sync(paginator.paginate_queryset, queryset, request, view)
+
+
+class PageNumberPagination(drf_pagination.PageNumberPagination, AsyncBasePagination):
+    """DRF's ``PageNumberPagination`` (``?page=``), with :meth:`apaginate_queryset`.
+
+    Configure it as DRF's: ``page_size``, ``page_query_param``,
+    ``page_size_query_param``, ``max_page_size``, ``last_page_strings``. An
+    invalid or out-of-range page is a 404 "Invalid page.", as in DRF.
+    """
+
+    async def apaginate_queryset(
+        self,
+        queryset: QuerySet[_M, _Row] | Sequence[_Row],
+        request: Request,
+        view: APIView | None = None,
+    ) -> list[_Row] | None:
+        """Async face of DRF's ``paginate_queryset``: one hop for a queryset, none for a list.
+
+        Override ``paginate_queryset`` (or its DRF hooks) to change the
+        algorithm; restflow then runs your code in a worker thread.
+        """
+        return await _apaginate(self, queryset, request, view)
+
+
+class LimitOffsetPagination(drf_pagination.LimitOffsetPagination, AsyncBasePagination):
+    """DRF's ``LimitOffsetPagination`` (``?limit=&offset=``), with :meth:`apaginate_queryset`.
+
+    Configure it as DRF's: ``default_limit``, ``limit_query_param``,
+    ``offset_query_param``, ``max_limit``.
+    """
+
+    async def apaginate_queryset(
+        self,
+        queryset: QuerySet[_M, _Row] | Sequence[_Row],
+        request: Request,
+        view: APIView | None = None,
+    ) -> list[_Row] | None:
+        """Async face of DRF's ``paginate_queryset``: one hop for a queryset, none for a list.
+
+        Override ``paginate_queryset`` (or its DRF hooks) to change the
+        algorithm; restflow then runs your code in a worker thread.
+        """
+        return await _apaginate(self, queryset, request, view)
+
+
+class CursorPagination(drf_pagination.CursorPagination, AsyncBasePagination):
+    """DRF's ``CursorPagination`` (``?cursor=``), with :meth:`apaginate_queryset`.
+
+    Configure it as DRF's: ``ordering`` (default ``"-created"``), ``page_size``,
+    ``page_size_query_param``, ``max_page_size``, ``offset_cutoff``. A malformed
+    cursor is a 404 "Invalid cursor", as in DRF. Cursor pagination orders the
+    queryset in SQL, so it needs a ``QuerySet``, not a list.
+    """
+
+    async def apaginate_queryset(
+        self,
+        queryset: QuerySet[_M, _Row] | Sequence[_Row],
+        request: Request,
+        view: APIView | None = None,
+    ) -> list[_Row] | None:
+        """Async face of DRF's ``paginate_queryset``, in one worker-thread hop.
+
+        Override ``paginate_queryset`` (or its DRF hooks) to change the
+        algorithm; restflow then runs your code in a worker thread.
+        """
+        return await _apaginate(self, queryset, request, view)
+
+    def get_ordering(self, request: Request, queryset: Any, view: Any) -> tuple[str, ...]:
+        """DRF's ordering: an ``OrderingFilter`` on the view, else :attr:`ordering`.
+
+        Misconfigurations DRF asserts on (no ordering, ``__`` lookups, a wrong
+        type) raise ``ImproperlyConfigured`` with DRF's message; a list or
+        other sequence raises ``TypeError`` instead of DRF's ``AttributeError``.
+        Override to compute the ordering per request.
+        """
+        if not isinstance(queryset, QuerySet):
+            raise TypeError(
+                f"{type(self).__name__} orders rows in SQL and needs a QuerySet, got "
+                f"{type(queryset).__name__}. Pass a queryset, or paginate in-memory "
+                "sequences with PageNumberPagination or LimitOffsetPagination."
+            )
+        try:
+            return super().get_ordering(request, queryset, view)
+        except AssertionError as exc:
+            raise ImproperlyConfigured(str(exc)) from exc
