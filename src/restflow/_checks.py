@@ -15,16 +15,18 @@ from rest_framework import exceptions
 from rest_framework import permissions as drf_permissions
 from rest_framework.request import Request, wrap_attributeerrors
 
-from restflow._bridge import Flow, hook_step, register_inline
+from restflow._bridge import Flow, Override, hook_step, method_mode, register_inline
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 __all__ = [
+    "FlowPermission",
     "authentication_flow",
     "object_permissions_flow",
     "permissions_flow",
     "throttles_flow",
+    "verdict_flow",
 ]
 
 # DRF's stock permissions only read request.user / request.method, which are
@@ -56,7 +58,32 @@ def authentication_flow(request: Request) -> Flow[None]:
         drf_request._not_authenticated()
 
 
-def _verdict(
+class FlowPermission:
+    """A permission whose checks are flows: they join the phase's flow (and its hop).
+
+    restflow's I/O-bound permissions derive from this so a permission check and
+    the sync hooks around it share one worker-thread hop. A subclass that
+    overrides ``has_permission``/``ahas_permission`` (or the object pair) is
+    called through that override instead.
+    """
+
+    def permission_flow(self, request: Request, view: APIView) -> Flow[bool]:
+        """The ``has_permission`` check as a flow."""
+        raise NotImplementedError
+
+    def object_permission_flow(self, request: Request, view: APIView, obj: Any) -> Flow[bool]:
+        """The ``has_object_permission`` check as a flow."""
+        raise NotImplementedError
+
+
+def _joins_flow(permission: object, sync_name: str, async_name: str) -> bool:
+    return (
+        isinstance(permission, FlowPermission)
+        and method_mode(type(permission), sync_name, async_name)[0] is Override.DEFAULT
+    )
+
+
+def verdict_flow(
     permission: Any, request: Request, view: APIView, obj: Any, *, on_object: bool
 ) -> Flow[tuple[bool, Any]]:
     """Evaluate one permission; return (allowed, the operand that decided a denial).
@@ -67,25 +94,33 @@ def _verdict(
     composite: Any = permission  # DRF's AND/OR/NOT hold untyped operands
     culprit: Any
     if isinstance(permission, drf_permissions.AND):
-        allowed, culprit = yield from _verdict(
+        allowed, culprit = yield from verdict_flow(
             composite.op1, request, view, obj, on_object=on_object
         )
         if not allowed:
             return False, culprit
-        return (yield from _verdict(composite.op2, request, view, obj, on_object=on_object))
+        return (yield from verdict_flow(composite.op2, request, view, obj, on_object=on_object))
     if isinstance(permission, drf_permissions.OR):
         culprit = permission
         for operand in (composite.op1, composite.op2):
-            allowed, culprit = yield from _verdict(operand, request, view, obj, on_object=False)
+            allowed, culprit = yield from verdict_flow(operand, request, view, obj, on_object=False)
             if allowed and on_object:
                 # DRF: an operand grants object access only if it grants both.
-                allowed, culprit = yield from _verdict(operand, request, view, obj, on_object=True)
+                allowed, culprit = yield from verdict_flow(
+                    operand, request, view, obj, on_object=True
+                )
             if allowed:
                 return True, None
         return False, culprit
     if isinstance(permission, drf_permissions.NOT):
-        allowed, _ = yield from _verdict(composite.op1, request, view, obj, on_object=on_object)
+        allowed, _ = yield from verdict_flow(composite.op1, request, view, obj, on_object=on_object)
         return (not allowed), permission
+    if on_object and _joins_flow(permission, "has_object_permission", "ahas_object_permission"):
+        allowed = yield from permission.object_permission_flow(request, view, obj)
+        return bool(allowed), permission
+    if not on_object and _joins_flow(permission, "has_permission", "ahas_permission"):
+        allowed = yield from permission.permission_flow(request, view)
+        return bool(allowed), permission
     if on_object:
         step = hook_step(
             permission, "has_object_permission", "ahas_object_permission", request, view, obj
@@ -107,7 +142,7 @@ def _deny(view: APIView, request: Request, culprit: Any) -> None:
 def permissions_flow(view: APIView, request: Request) -> Flow[None]:
     """DRF's ``check_permissions``: the first denying permission raises."""
     for permission in view.get_permissions():
-        allowed, culprit = yield from _verdict(permission, request, view, None, on_object=False)
+        allowed, culprit = yield from verdict_flow(permission, request, view, None, on_object=False)
         if not allowed:
             _deny(view, request, culprit)
 
@@ -115,7 +150,7 @@ def permissions_flow(view: APIView, request: Request) -> Flow[None]:
 def object_permissions_flow(view: APIView, request: Request, obj: Any) -> Flow[None]:
     """DRF's ``check_object_permissions`` for ``obj``."""
     for permission in view.get_permissions():
-        allowed, culprit = yield from _verdict(permission, request, view, obj, on_object=True)
+        allowed, culprit = yield from verdict_flow(permission, request, view, obj, on_object=True)
         if not allowed:
             _deny(view, request, culprit)
 

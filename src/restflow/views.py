@@ -5,6 +5,7 @@ views, the generic views, the model mixins, the viewsets and ``ActionConfig``.
 """
 
 from restflow._apiview import APIView, AsyncAPIView
+from restflow._postfetch import PostFetch
 from restflow.generics import (
     AsyncCreateAPIView,
     AsyncDestroyAPIView,
@@ -75,6 +76,7 @@ __all__ = [
     "GenericViewSet",
     "ListModelMixin",
     "ModelViewSet",
+    "PostFetch",
     "ReadOnlyModelViewSet",
     "RetrieveModelMixin",
     "UpdateModelMixin",
