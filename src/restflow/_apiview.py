@@ -19,14 +19,29 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from restflow._bridge import Flow, Step, acall, drive_async, drive_sync, override_step
+from restflow._bridge import (
+    Flow,
+    Step,
+    acall,
+    drive_async,
+    drive_sync,
+    override_step,
+    sync_override_step,
+)
 from restflow._checks import (
     authentication_flow,
     object_permissions_flow,
     permissions_flow,
     throttles_flow,
 )
-from restflow._helpers import SX, S, SerializerHelpers, SIn, SOut
+from restflow._helpers import (
+    SX,
+    S,
+    SerializerHelpers,
+    SIn,
+    SOut,
+    _builds_serializers_in_user_code,
+)
 from restflow.protocols import AsyncPostFetch
 
 __all__ = ["APIView", "AsyncAPIView"]
@@ -79,6 +94,46 @@ class _RestflowView(SerializerHelpers[S, SIn, SOut], drf_views.APIView):
     def handle_exception(self, exc: Exception) -> Response:
         """Turn ``exc`` into a response with the configured exception handler."""
         return drive_sync(_exception_flow(self, exc))
+
+    def options(  # type: ignore[override]  # DRF's handler signature (a Request), as DRF's stubs
+        self, request: Request, *args: Any, **kwargs: Any
+    ) -> Response:
+        """DRF's OPTIONS handler: the ``metadata_class``'s description of the view.
+
+        A view that declares no serializer answers as DRF's plain ``APIView`` (no
+        ``actions``). DRF's ``SimpleMetadata`` describes a serializer whenever the view has
+        a ``get_serializer`` method, and with nothing configured that raises
+        ``ImproperlyConfigured`` (a 500 where DRF answers 200). Override to describe the
+        endpoint yourself.
+        """
+        metadata_class = self.metadata_class
+        if not isinstance(metadata_class, type) or _declares_serializer(self):
+            # None (405) or a dotted path: DRF's handler deals with both.
+            return super().options(request, *args, **kwargs)
+        plain: Any = _WithoutSerializer(self)  # duck-types the view for the metadata class
+        data = metadata_class().determine_metadata(request, plain)
+        return Response(data, status=status.HTTP_200_OK)
+
+
+def _declares_serializer(view: SerializerHelpers[Any, Any, Any]) -> bool:
+    return (
+        view.serializer_class is not None
+        or view.request_serializer_class is not None
+        or view.response_serializer_class is not None
+        or _builds_serializers_in_user_code(type(view))
+    )
+
+
+class _WithoutSerializer:
+    """A view as DRF's metadata sees a plain ``APIView``: without ``get_serializer``."""
+
+    def __init__(self, view: drf_views.APIView) -> None:
+        self._view = view
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "get_serializer":
+            raise AttributeError(name)
+        return getattr(self._view, name)
 
 
 class APIView(_RestflowView[S, SIn, SOut]):
@@ -144,7 +199,9 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
 
     async def ainitial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """DRF's ``initial`` on the loop; a sync override of ``initial`` runs in a thread."""
-        override = override_step(self, "initial", "ainitial", request, *args, **kwargs)
+        # A user's ``ainitial`` reached this through super(): only a sync-name
+        # override is a different method (override_step would recurse into theirs).
+        override = sync_override_step(self, "initial", "ainitial", request, *args, **kwargs)
         if override is not None:
             await drive_async(_single(override))
             return
@@ -188,7 +245,8 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
 
     async def ahandle_exception(self, exc: Exception) -> Response:
         """Async twin of ``handle_exception``; an async ``EXCEPTION_HANDLER`` is awaited."""
-        override = override_step(self, "handle_exception", "ahandle_exception", exc)
+        # As in ainitial: a user's ``ahandle_exception`` is the caller, not an override.
+        override = sync_override_step(self, "handle_exception", "ahandle_exception", exc)
         if override is not None:
             return cast(Response, await drive_async(_single(override)))
         return await drive_async(_exception_flow(self, exc))

@@ -35,6 +35,8 @@ __all__ = [
     "call_step",
     "drive_async",
     "drive_sync",
+    "flow_method",
+    "hook_flow",
     "hook_mode",
     "hook_step",
     "hop_count",
@@ -43,6 +45,7 @@ __all__ = [
     "per_class",
     "register_inline",
     "run_sync",
+    "sync_override_step",
 ]
 
 T = TypeVar("T")
@@ -266,6 +269,30 @@ def hook_mode(cls: type, sync_name: str, async_name: str) -> Mode:
     return Mode.BLOCKING
 
 
+@per_class
+def flow_method(cls: type, sync_name: str, async_name: str) -> str | None:
+    """The flow method behind ``cls``'s hook ``sync_name``, if it joins flows.
+
+    A restflow hook class lists, in ``flow_methods``, the generator methods
+    that implement its DRF hooks (``{"allow_request": "allow_flow"}``). Callers
+    then ``yield from`` that flow instead of calling the hook, so its I/O shares
+    the request phase's single worker-thread hop. A user's override of the hook
+    (sync or async) takes precedence and is called as a hook.
+    """
+    name: str | None = getattr(cls, "flow_methods", {}).get(sync_name)
+    if name is None or method_mode(cls, sync_name, async_name)[0] is not Override.DEFAULT:
+        return None
+    return name
+
+
+def hook_flow(hook: Any, sync_name: str, async_name: str, *args: Any) -> Flow[Any]:
+    """Call ``hook``'s hook: through its own flow when it has one, else as one step."""
+    name = flow_method(type(hook), sync_name, async_name)
+    if name is not None:
+        return (yield from getattr(hook, name)(*args))
+    return (yield hook_step(hook, sync_name, async_name, *args))
+
+
 def hook_step(
     hook: Any, sync_name: str, async_name: str, *args: Any, prefer_sync: bool = False
 ) -> Step[Any]:
@@ -332,6 +359,20 @@ def override_step(
     if override is Override.ASYNC:
         return Step.awaiting(method, *args, **kwargs)
     return Step.blocking(method, *args, **kwargs)
+
+
+def sync_override_step(
+    view: Any, sync_name: str, async_name: str, /, *args: Any, **kwargs: Any
+) -> Step[Any] | None:
+    """Like :func:`override_step`, for use inside restflow's own ``async_name`` method.
+
+    Only a user's override of DRF's ``sync_name`` counts here: an override of
+    ``async_name`` is the very method that called in (through ``super()``), and
+    calling it again would recurse forever.
+    """
+    if method_mode(type(view), sync_name, async_name)[1] != sync_name:
+        return None
+    return override_step(view, sync_name, async_name, *args, **kwargs)
 
 
 def call_step(

@@ -9,13 +9,14 @@ worker-thread hop.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rest_framework import exceptions
 from rest_framework import permissions as drf_permissions
 from rest_framework.request import Request, wrap_attributeerrors
 
-from restflow._bridge import Flow, Override, hook_step, method_mode, register_inline
+from restflow._bridge import Flow, hook_flow, register_inline
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
@@ -47,7 +48,9 @@ def authentication_flow(request: Request) -> Flow[None]:
     with wrap_attributeerrors():
         for authenticator in request.authenticators or ():
             try:
-                user_auth = yield hook_step(authenticator, "authenticate", "aauthenticate", request)
+                user_auth = yield from hook_flow(
+                    authenticator, "authenticate", "aauthenticate", request
+                )
             except exceptions.APIException:
                 drf_request._not_authenticated()
                 raise
@@ -67,6 +70,11 @@ class FlowPermission:
     called through that override instead.
     """
 
+    flow_methods: ClassVar[Mapping[str, str]] = {
+        "has_permission": "permission_flow",
+        "has_object_permission": "object_permission_flow",
+    }
+
     def permission_flow(self, request: Request, view: APIView) -> Flow[bool]:
         """The ``has_permission`` check as a flow."""
         raise NotImplementedError
@@ -74,13 +82,6 @@ class FlowPermission:
     def object_permission_flow(self, request: Request, view: APIView, obj: Any) -> Flow[bool]:
         """The ``has_object_permission`` check as a flow."""
         raise NotImplementedError
-
-
-def _joins_flow(permission: object, sync_name: str, async_name: str) -> bool:
-    return (
-        isinstance(permission, FlowPermission)
-        and method_mode(type(permission), sync_name, async_name)[0] is Override.DEFAULT
-    )
 
 
 def verdict_flow(
@@ -115,19 +116,14 @@ def verdict_flow(
     if isinstance(permission, drf_permissions.NOT):
         allowed, _ = yield from verdict_flow(composite.op1, request, view, obj, on_object=on_object)
         return (not allowed), permission
-    if on_object and _joins_flow(permission, "has_object_permission", "ahas_object_permission"):
-        allowed = yield from permission.object_permission_flow(request, view, obj)
-        return bool(allowed), permission
-    if not on_object and _joins_flow(permission, "has_permission", "ahas_permission"):
-        allowed = yield from permission.permission_flow(request, view)
-        return bool(allowed), permission
     if on_object:
-        step = hook_step(
+        allowed = yield from hook_flow(
             permission, "has_object_permission", "ahas_object_permission", request, view, obj
         )
     else:
-        step = hook_step(permission, "has_permission", "ahas_permission", request, view)
-    allowed = yield step
+        allowed = yield from hook_flow(
+            permission, "has_permission", "ahas_permission", request, view
+        )
     return bool(allowed), permission
 
 
@@ -159,7 +155,7 @@ def throttles_flow(view: APIView, request: Request) -> Flow[None]:
     """DRF's ``check_throttles``: every throttle is asked; the longest wait is reported."""
     durations: list[float | None] = []
     for throttle in view.get_throttles():
-        allowed = yield hook_step(throttle, "allow_request", "aallow_request", request, view)
+        allowed = yield from hook_flow(throttle, "allow_request", "aallow_request", request, view)
         if not allowed:
             durations.append(throttle.wait())
     if durations:

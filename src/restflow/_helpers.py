@@ -238,7 +238,15 @@ class SerializerHelpers(drf_views.APIView, Generic[S, SIn, SOut]):
     ) -> BaseSerializer[Any]:
         if isinstance(klass, str):
             klass = getattr(self, klass)()
-        return self.get_serializer(*args, serializer_class=klass, **kwargs)
+        if method_mode(type(self), "get_serializer", "aget_serializer")[0] is Override.DEFAULT:
+            return self.get_serializer(*args, serializer_class=klass, **kwargs)
+        # A DRF-style override, ``get_serializer(self, *args, **kwargs)``, knows no
+        # ``serializer_class`` keyword: call it when it would pick the same class,
+        # else build the chosen class with the view's context directly.
+        if klass is self.get_serializer_class():
+            return self.get_serializer(*args, **kwargs)
+        kwargs.setdefault("context", self.get_serializer_context())
+        return cast("BaseSerializer[Any]", klass(*args, **kwargs))
 
     def _validate_flow(
         self,

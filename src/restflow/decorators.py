@@ -1,0 +1,191 @@
+"""Function-based views: DRF's ``@api_view``, served by restflow's views.
+
+``@api_view`` on an ``async def`` function makes an async view that runs
+:class:`~restflow.views.AsyncAPIView`'s dispatch loop; on a plain ``def`` it
+behaves exactly as DRF's ``api_view``, with restflow's
+:class:`~restflow.views.APIView`::
+
+    @api_view(["GET", "POST"])
+    @permission_classes([IsAuthenticated])
+    async def products(request: Request) -> Response:
+        ...
+
+DRF's policy decorators (``permission_classes``, ``throttle_classes``, ...)
+work unchanged below ``@api_view``. The ones re-exported here are DRF's,
+typed so that they also accept ``async def`` views (DRF's stubs only accept
+functions returning a response).
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar, cast, overload
+
+from asgiref.sync import iscoroutinefunction
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from rest_framework import decorators as drf_decorators
+from rest_framework import views as drf_views
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+from rest_framework.schemas.inspectors import ViewInspector
+from rest_framework.throttling import BaseThrottle
+
+from restflow._apiview import APIView, AsyncAPIView
+
+if TYPE_CHECKING:
+    from rest_framework.permissions import _PermissionClass  # a class, or DRF's & | ~ holders
+
+__all__ = [
+    "AsyncViewFunction",
+    "SyncViewFunction",
+    "api_view",
+    "authentication_classes",
+    "parser_classes",
+    "permission_classes",
+    "renderer_classes",
+    "schema",
+    "throttle_classes",
+]
+
+P = ParamSpec("P")
+F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R", bound=HttpResponseBase)
+R_co = TypeVar("R_co", bound=HttpResponseBase, covariant=True)
+
+AsyncHandler = Callable[Concatenate[Request, P], Coroutine[Any, Any, R]]
+SyncHandler = Callable[Concatenate[Request, P], R]
+
+
+class AsyncViewFunction(Protocol[P, R_co]):
+    """What ``@api_view`` makes of an ``async def``: an async Django view."""
+
+    cls: type[AsyncAPIView]
+    view_class: type[AsyncAPIView]
+    csrf_exempt: bool
+
+    def __call__(
+        self, request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs
+    ) -> Coroutine[Any, Any, R_co]: ...
+
+
+class SyncViewFunction(Protocol[P, R_co]):
+    """What ``@api_view`` makes of a plain ``def``: a sync Django view."""
+
+    cls: type[APIView]
+    view_class: type[APIView]
+    csrf_exempt: bool
+
+    def __call__(self, request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
+
+
+class _ApiView:
+    """The decorator ``api_view(...)`` returns."""
+
+    def __init__(self, http_method_names: Sequence[str]) -> None:
+        self._methods = list(http_method_names)
+
+    @overload
+    def __call__(self, func: AsyncHandler[P, R], /) -> AsyncViewFunction[P, R]: ...
+    @overload
+    def __call__(self, func: SyncHandler[P, R], /) -> SyncViewFunction[P, R]: ...
+    def __call__(self, func: Callable[..., Any], /) -> Any:
+        # DRF's api_view reads the policy attributes the companion decorators set on
+        # ``func``; build its class, then serve the same policies from restflow's view.
+        drf_class: type[Any] = drf_decorators.api_view(self._methods)(func).cls
+        is_async = iscoroutinefunction(func)
+        handler = _async_handler(func) if is_async else _sync_handler(func)
+        namespace: dict[str, Any] = {
+            name: value for name, value in vars(drf_class).items() if not name.startswith("__")
+        }
+        namespace.update({method.lower(): handler for method in self._methods})
+        namespace.update(
+            __doc__=func.__doc__,
+            __module__=func.__module__,
+            __qualname__=func.__qualname__,
+        )
+        base: type[drf_views.APIView] = AsyncAPIView if is_async else APIView
+        view_class = cast("type[drf_views.APIView]", type(func.__name__, (base,), namespace))
+        return view_class.as_view()
+
+
+def _async_handler(func: Callable[..., Any]) -> Callable[..., Any]:
+    async def handler(self: AsyncAPIView, request: Request, *args: Any, **kwargs: Any) -> Any:
+        return await func(request, *args, **kwargs)
+
+    return handler
+
+
+def _sync_handler(func: Callable[..., Any]) -> Callable[..., Any]:
+    def handler(self: APIView, request: Request, *args: Any, **kwargs: Any) -> Any:
+        return func(request, *args, **kwargs)
+
+    return handler
+
+
+def api_view(http_method_names: Sequence[str] | None = None) -> _ApiView:
+    """Turn a function into a DRF view answering ``http_method_names`` (default ``["GET"]``).
+
+    An ``async def`` function becomes an async view on :class:`AsyncAPIView`'s
+    dispatch loop; a ``def`` function a sync view on :class:`APIView`, as DRF's
+    ``api_view`` does. ``OPTIONS`` is always allowed; other methods answer 405.
+    """
+    if http_method_names is None:
+        return _ApiView(["GET"])
+    if isinstance(http_method_names, types.FunctionType):
+        raise ImproperlyConfigured(
+            "@api_view missing list of allowed HTTP methods: write @api_view(['GET'])."
+        )
+    if not isinstance(http_method_names, list | tuple):
+        raise ImproperlyConfigured(
+            f"@api_view expected a list of strings, received {type(http_method_names).__name__}."
+        )
+    return _ApiView(http_method_names)
+
+
+# -- DRF's policy decorators, typed for async views too ----------------------------------
+
+
+def _policy(decorator: Callable[[Any], Any]) -> Callable[[F], F]:
+    # DRF's decorators set an attribute on the function and return it unchanged.
+    def apply(func: F) -> F:
+        result: F = decorator(func)
+        return result
+
+    return apply
+
+
+def permission_classes(classes: Sequence[_PermissionClass]) -> Callable[[F], F]:
+    """DRF's ``permission_classes``: the permissions of an ``@api_view`` function."""
+    return _policy(drf_decorators.permission_classes(classes))
+
+
+def authentication_classes(
+    classes: Sequence[type[BaseAuthentication] | BaseAuthentication],
+) -> Callable[[F], F]:
+    """DRF's ``authentication_classes``: the authenticators of an ``@api_view`` function."""
+    return _policy(drf_decorators.authentication_classes(classes))
+
+
+def throttle_classes(classes: Sequence[type[BaseThrottle] | BaseThrottle]) -> Callable[[F], F]:
+    """DRF's ``throttle_classes``: the throttles of an ``@api_view`` function."""
+    return _policy(drf_decorators.throttle_classes(classes))
+
+
+def renderer_classes(classes: Sequence[type[BaseRenderer] | BaseRenderer]) -> Callable[[F], F]:
+    """DRF's ``renderer_classes``: the renderers of an ``@api_view`` function."""
+    return _policy(drf_decorators.renderer_classes(classes))
+
+
+def parser_classes(classes: Sequence[type[BaseParser] | BaseParser]) -> Callable[[F], F]:
+    """DRF's ``parser_classes``: the parsers of an ``@api_view`` function."""
+    return _policy(drf_decorators.parser_classes(classes))
+
+
+def schema(view_inspector: ViewInspector | type[ViewInspector] | None) -> Callable[[F], F]:
+    """DRF's ``schema``: the schema inspector of an ``@api_view`` function (None: excluded)."""
+    return _policy(drf_decorators.schema(view_inspector))
