@@ -1,0 +1,1 @@
+"""The demo shop: products and reviews served by restflow's async views."""

@@ -1,0 +1,58 @@
+"""The demo shop's API: async viewsets on restflow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+from restflow.permissions import AllowAny
+
+from restflow.filters import OrderingFilter, SearchFilter
+from restflow.views import ActionConfig, AsyncAPIView, AsyncModelViewSet, PostFetch
+from shop.models import Product, Review
+from shop.serializers import ProductSerializer, ReviewRow, ReviewSerializer
+
+#: The newest review of each product on a page, in one query per page.
+LATEST_REVIEW: PostFetch[ReviewRow] = PostFetch(
+    queryset=Review.objects.all(),
+    to_attr="latest_review",
+    values=["id", "rating", "comment"],
+    order_by=["-created_at", "-id"],
+    limit=1,
+    product_id="id",
+)
+
+
+class ProductViewSet(AsyncModelViewSet[Product, ProductSerializer]):
+    """Products: anyone reads, authenticated users write."""
+
+    queryset = Product.objects.all()
+    serializer_class = ProductSerializer
+    filter_backends = [SearchFilter, OrderingFilter]
+    search_fields = ["name"]
+    ordering_fields = ["name", "price", "created_at"]
+    ordering = ["id"]
+
+    async def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        products = await self.afilter_queryset(self.get_queryset())
+        return await self.apaginated_response(products, post_fetches=[LATEST_REVIEW])
+
+
+class ReviewViewSet(AsyncModelViewSet[Review, ReviewSerializer]):
+    """Reviews; listing them needs no pagination in this demo."""
+
+    queryset = Review.objects.select_related("product")
+    serializer_class = ReviewSerializer
+    action_configs = {"list": ActionConfig(pagination_class=None)}
+
+
+class HealthView(AsyncAPIView):
+    """A trivial async endpoint: no database, no worker thread."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    async def get(self, request: Request) -> Response:
+        return Response({"status": "ok"})

@@ -1,0 +1,16 @@
+"""URLs of the demo shop: the API under ``/api/``."""
+
+from django.urls import include, path
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+from shop.views import HealthView, ProductViewSet, ReviewViewSet
+
+router = DefaultRouter()
+router.register("products", ProductViewSet, basename="product")
+router.register("reviews", ReviewViewSet, basename="review")
+
+urlpatterns = [
+    path("api/", include(router.urls)),
+    path("api/health/", HealthView.as_view(), name="health"),
+    path("api/token/", obtain_auth_token, name="token"),
+]
