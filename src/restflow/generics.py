@@ -16,14 +16,15 @@ override of a DRF hook runs inside that hop; an async override is awaited.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, cast
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, router, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, router, transaction
 from django.db.models import Model, QuerySet
 from rest_framework import generics as drf_generics
 from rest_framework import status as http_status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -35,6 +36,7 @@ from restflow._bridge import (
     Flow,
     Override,
     Step,
+    acall,
     drive_async,
     drive_sync,
     hook_step,
@@ -44,6 +46,7 @@ from restflow._bridge import (
 )
 from restflow._checks import object_permissions_flow
 from restflow._helpers import S, SIn, SOut, _read_data
+from restflow.conf import settings as restflow_settings
 from restflow.mixins import (
     AsyncCreateModelMixin,
     AsyncDestroyModelMixin,
@@ -225,6 +228,7 @@ class _GenericCore(
 
     def _create_flow(self) -> Flow[Response]:
         serializer = yield from self._validate_flow(None, None, None, False, {})
+        self._writing = serializer
         yield self._perform_step("perform_create", serializer)
         data = yield from self._output_flow(serializer)
         return Response(
@@ -234,6 +238,7 @@ class _GenericCore(
     def _update_flow(self, partial: bool) -> Flow[Response]:
         instance = yield from self._object_flow()
         serializer = yield from self._validate_flow(None, None, instance, partial, {})
+        self._writing = serializer
         yield self._perform_step("perform_update", serializer)
         if getattr(instance, "_prefetched_objects_cache", None):
             # prefetch_related results are stale after the update (as DRF).
@@ -253,8 +258,26 @@ class _GenericCore(
         return router.db_for_write(model) if model is not None else DEFAULT_DB_ALIAS
 
     def _atomic_drive(self, flow: Flow[Response]) -> Response:
-        with transaction.atomic(using=self._write_alias()):
-            return drive_sync(flow)
+        try:
+            with transaction.atomic(using=self._write_alias()):
+                return drive_sync(flow)
+        except IntegrityError as exc:
+            # A concurrent request committed the same unique value after this one
+            # was validated: validate again (now rolled back) for DRF's 400.
+            writing: BaseSerializer[Any] | None = getattr(self, "_writing", None)
+            if writing is None or not restflow_settings.REVALIDATE_ON_INTEGRITY_ERROR:
+                raise
+            fresh = type(writing)(
+                instance=writing.instance,
+                data=writing.initial_data,
+                partial=writing.partial,
+                context=writing.context,
+            )
+            try:
+                fresh.is_valid(raise_exception=True)
+            except ValidationError as invalid:
+                raise invalid from exc
+            raise  # still valid: a constraint that validation does not know about
 
     def _write(self, flow: Flow[Response]) -> Response:
         return self._atomic_drive(flow)
@@ -276,18 +299,34 @@ class AsyncGenericAPIView(_GenericCore[M, S, SIn, SOut], AsyncAPIView[S, SIn, SO
     """DRF's ``GenericAPIView`` on the async dispatch loop, with async twins of its hooks."""
 
     async def aget_object(self) -> M:
-        """Async twin of ``get_object``: lookup and object permissions in one hop."""
+        """Async twin of ``get_object``: lookup and object permissions in one hop.
+
+        A sync ``get_object`` override on the class is honoured (in a worker thread).
+        """
+        step = _sync_name_override(self, "get_object", "aget_object")
+        if step is not None:
+            return cast(M, await drive_async(_one(step)))
         return await drive_async(self._default_object_flow())
 
     async def afilter_queryset(self, queryset: QuerySet[M, Any]) -> QuerySet[M, Any]:
-        """Async twin of ``filter_queryset``; async backends are awaited on the loop."""
+        """Async twin of ``filter_queryset``; async backends are awaited on the loop.
+
+        A sync ``filter_queryset`` override on the class is honoured (in a worker thread).
+        """
+        step = _sync_name_override(self, "filter_queryset", "afilter_queryset", queryset)
+        if step is not None:
+            return cast("QuerySet[M, Any]", await drive_async(_one(step)))
         return await drive_async(self._default_filter_flow(queryset))
 
     async def apaginate_queryset(
         self, queryset: QuerySet[M, Any] | Sequence[Any]
     ) -> list[Any] | None:
-        """Async twin of ``paginate_queryset``: one page, or None when pagination is off."""
-        page = await drive_async(_one(self._default_paginate_step(queryset)))
+        """Async twin of ``paginate_queryset``: one page, or None when pagination is off.
+
+        A sync ``paginate_queryset`` override on the class is honoured (in a worker thread).
+        """
+        step = _sync_name_override(self, "paginate_queryset", "apaginate_queryset", queryset)
+        page = await drive_async(_one(step or self._default_paginate_step(queryset)))
         return None if page is None else list(page)
 
     async def aget_paginated_response(self, data: Any) -> Response:
@@ -299,6 +338,23 @@ def _one(step: Step[Any]) -> Flow[Any]:
     return (yield step)
 
 
+def _sync_name_override(view: Any, sync_name: str, async_name: str, *args: Any) -> Step[Any] | None:
+    # A user's override of DRF's (sync) name, when they did not override the async twin:
+    # the async twin must honour it (in a worker thread) rather than bypass it.
+    if method_mode(type(view), sync_name, async_name)[1] != sync_name:
+        return None
+    return override_step(view, sync_name, async_name, *args)
+
+
+async def _action(
+    action: Callable[..., Awaitable[Response]], request: Request, *args: Any, **kwargs: Any
+) -> Response:
+    # A user may override an action with a plain ``def`` (as on DRF's generic views):
+    # it must run in a worker thread, not be called on the loop and awaited.
+    response: Response = await acall(action, request, *args, **kwargs)
+    return response
+
+
 # -- concrete views ---------------------------------------------------------------
 
 
@@ -306,38 +362,38 @@ class AsyncListAPIView(AsyncListModelMixin, AsyncGenericAPIView[M, S, SIn, SOut]
     """``GET``: a (paginated) list of the queryset."""
 
     async def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.list(request, *args, **kwargs)
+        return await _action(self.list, request, *args, **kwargs)
 
 
 class AsyncCreateAPIView(AsyncCreateModelMixin, AsyncGenericAPIView[M, S, SIn, SOut]):
     """``POST``: create an object (201 with ``Location``)."""
 
     async def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.create(request, *args, **kwargs)
+        return await _action(self.create, request, *args, **kwargs)
 
 
 class AsyncRetrieveAPIView(AsyncRetrieveModelMixin, AsyncGenericAPIView[M, S, SIn, SOut]):
     """``GET``: one object."""
 
     async def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.retrieve(request, *args, **kwargs)
+        return await _action(self.retrieve, request, *args, **kwargs)
 
 
 class AsyncDestroyAPIView(AsyncDestroyModelMixin, AsyncGenericAPIView[M, S, SIn, SOut]):
     """``DELETE``: delete one object (204)."""
 
     async def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.destroy(request, *args, **kwargs)
+        return await _action(self.destroy, request, *args, **kwargs)
 
 
 class AsyncUpdateAPIView(AsyncUpdateModelMixin, AsyncGenericAPIView[M, S, SIn, SOut]):
     """``PUT``/``PATCH``: update one object (404 if it does not exist)."""
 
     async def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.update(request, *args, **kwargs)
+        return await _action(self.update, request, *args, **kwargs)
 
     async def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.partial_update(request, *args, **kwargs)
+        return await _action(self.partial_update, request, *args, **kwargs)
 
 
 class AsyncListCreateAPIView(
@@ -346,10 +402,10 @@ class AsyncListCreateAPIView(
     """``GET`` a list, ``POST`` to create."""
 
     async def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.list(request, *args, **kwargs)
+        return await _action(self.list, request, *args, **kwargs)
 
     async def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.create(request, *args, **kwargs)
+        return await _action(self.create, request, *args, **kwargs)
 
 
 class AsyncRetrieveUpdateAPIView(
@@ -358,13 +414,13 @@ class AsyncRetrieveUpdateAPIView(
     """``GET``, ``PUT``, ``PATCH`` one object."""
 
     async def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.retrieve(request, *args, **kwargs)
+        return await _action(self.retrieve, request, *args, **kwargs)
 
     async def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.update(request, *args, **kwargs)
+        return await _action(self.update, request, *args, **kwargs)
 
     async def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.partial_update(request, *args, **kwargs)
+        return await _action(self.partial_update, request, *args, **kwargs)
 
 
 class AsyncRetrieveDestroyAPIView(
@@ -373,10 +429,10 @@ class AsyncRetrieveDestroyAPIView(
     """``GET`` and ``DELETE`` one object."""
 
     async def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.retrieve(request, *args, **kwargs)
+        return await _action(self.retrieve, request, *args, **kwargs)
 
     async def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.destroy(request, *args, **kwargs)
+        return await _action(self.destroy, request, *args, **kwargs)
 
 
 class AsyncRetrieveUpdateDestroyAPIView(
@@ -388,13 +444,13 @@ class AsyncRetrieveUpdateDestroyAPIView(
     """``GET``, ``PUT``, ``PATCH`` and ``DELETE`` one object."""
 
     async def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.retrieve(request, *args, **kwargs)
+        return await _action(self.retrieve, request, *args, **kwargs)
 
     async def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.update(request, *args, **kwargs)
+        return await _action(self.update, request, *args, **kwargs)
 
     async def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.partial_update(request, *args, **kwargs)
+        return await _action(self.partial_update, request, *args, **kwargs)
 
     async def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.destroy(request, *args, **kwargs)
+        return await _action(self.destroy, request, *args, **kwargs)

@@ -10,7 +10,7 @@ non-standard endpoints, as with DRF.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,12 +18,30 @@ from rest_framework.response import Response
 from restflow._bridge import acall, drive_async, drive_sync
 
 if TYPE_CHECKING:
-    from restflow.generics import AsyncGenericAPIView, GenericAPIView
+    from restflow._bridge import Flow
 
-    _Generic = GenericAPIView[Any, Any, Any, Any]
-    _AsyncGeneric = AsyncGenericAPIView[Any, Any, Any, Any]
-else:
-    _Generic = _AsyncGeneric = object
+    class _Flows(Protocol):
+        """What a mixin needs from the generic view it is composed with.
+
+        The mixins are typed through ``self`` rather than by subclassing a generic view
+        parametrised with ``Any``: a base listed first would hand ``Any`` to the model and
+        serializer types of every class composed with it.
+        """
+
+        def _list_flow(self) -> Flow[Response]: ...
+        def _retrieve_flow(self) -> Flow[Response]: ...
+        def _create_flow(self) -> Flow[Response]: ...
+        def _update_flow(self, partial: bool) -> Flow[Response]: ...
+        def _destroy_flow(self) -> Flow[Response]: ...
+        def _write(self, flow: Flow[Response]) -> Response: ...
+        async def _awrite(self, flow: Flow[Response], hook: str) -> Response: ...
+
+    class _SyncUpdates(_Flows, Protocol):
+        def update(self, request: Request, *args: Any, **kwargs: Any) -> Response: ...
+
+    class _AsyncUpdates(_Flows, Protocol):
+        def update(self, request: Request, *args: Any, **kwargs: Any) -> Any: ...
+
 
 __all__ = [
     "AsyncCreateModelMixin",
@@ -39,81 +57,83 @@ __all__ = [
 ]
 
 
-class ListModelMixin(_Generic):
+class ListModelMixin:
     """``list``: the filtered queryset, paginated when a paginator is configured."""
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def list(self: _Flows, request: Request, *args: Any, **kwargs: Any) -> Response:
         return drive_sync(self._list_flow())
 
 
-class AsyncListModelMixin(_AsyncGeneric):
+class AsyncListModelMixin:
     """``list`` on the event loop: count, page and serialization in one hop."""
 
-    async def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    async def list(self: _Flows, request: Request, *args: Any, **kwargs: Any) -> Response:
         return await drive_async(self._list_flow())
 
 
-class CreateModelMixin(_Generic):
+class CreateModelMixin:
     """``create``: validate, ``perform_create``, 201 with ``Location``."""
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def create(self: _Flows, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._write(self._create_flow())
 
 
-class AsyncCreateModelMixin(_AsyncGeneric):
+class AsyncCreateModelMixin:
     """``create`` on the event loop: validate + save + render atomically in one hop."""
 
-    async def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    async def create(self: _Flows, request: Request, *args: Any, **kwargs: Any) -> Response:
         return await self._awrite(self._create_flow(), "perform_create")
 
 
-class RetrieveModelMixin(_Generic):
+class RetrieveModelMixin:
     """``retrieve``: one object, looked up by ``lookup_field``."""
 
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def retrieve(self: _Flows, request: Request, *args: Any, **kwargs: Any) -> Response:
         return drive_sync(self._retrieve_flow())
 
 
-class AsyncRetrieveModelMixin(_AsyncGeneric):
+class AsyncRetrieveModelMixin:
     """``retrieve`` on the event loop: lookup + object permissions + rendering in one hop."""
 
-    async def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    async def retrieve(self: _Flows, request: Request, *args: Any, **kwargs: Any) -> Response:
         return await drive_async(self._retrieve_flow())
 
 
-class UpdateModelMixin(_Generic):
+class UpdateModelMixin:
     """``update`` / ``partial_update``: PUT on a missing object is a 404, as in DRF."""
 
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def update(self: _Flows, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._write(self._update_flow(bool(kwargs.pop("partial", False))))
 
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def partial_update(self: _SyncUpdates, request: Request, *args: Any, **kwargs: Any) -> Response:
         kwargs["partial"] = True
         return self.update(request, *args, **kwargs)
 
 
-class AsyncUpdateModelMixin(_AsyncGeneric):
+class AsyncUpdateModelMixin:
     """``update`` / ``partial_update`` on the event loop, atomically in one hop."""
 
-    async def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    async def update(self: _Flows, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = bool(kwargs.pop("partial", False))
         return await self._awrite(self._update_flow(partial), "perform_update")
 
-    async def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    async def partial_update(
+        self: _AsyncUpdates, request: Request, *args: Any, **kwargs: Any
+    ) -> Response:
         kwargs["partial"] = True
         response: Response = await acall(self.update, request, *args, **kwargs)
         return response
 
 
-class DestroyModelMixin(_Generic):
+class DestroyModelMixin:
     """``destroy``: ``perform_destroy``, then 204."""
 
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def destroy(self: _Flows, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._write(self._destroy_flow())
 
 
-class AsyncDestroyModelMixin(_AsyncGeneric):
+class AsyncDestroyModelMixin:
     """``destroy`` on the event loop, atomically in one hop."""
 
-    async def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    async def destroy(self: _Flows, request: Request, *args: Any, **kwargs: Any) -> Response:
         return await self._awrite(self._destroy_flow(), "perform_destroy")

@@ -22,16 +22,18 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, cast
 
 from asgiref.sync import markcoroutinefunction
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 from rest_framework import viewsets as drf_viewsets
 from rest_framework.pagination import BasePagination
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission, OperandHolder, SingleOperandHolder
 from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
 from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import BaseThrottle
 from typing_extensions import TypeVar
@@ -118,13 +120,18 @@ if TYPE_CHECKING:
     from restflow._apiview import _RestflowView
     from restflow.generics import _GenericCore
 
-    _View = _RestflowView[Any, Any, Any]
-    _GenericView = _GenericCore[Any, Any, Any, Any]
+    # Generic (not ``[Any, ...]``): a base listed first would hand ``Any`` to the model and
+    # serializer types of every viewset built on it.
+    _View = _RestflowView
+    _GenericView = _GenericCore
 else:
-    _View = _GenericView = object
+    _View = Generic
+
+    class _GenericView(Generic[M, S, SIn, SOut]):
+        pass
 
 
-class _ActionConfigs(_View):
+class _ActionConfigs(_View[S, SIn, SOut]):
     """Applies ``action_configs[self.action]`` to the view's getters."""
 
     action_configs: Mapping[ActionName, ActionConfig[Any]] = {}
@@ -147,23 +154,35 @@ class _ActionConfigs(_View):
                 f"of this viewset. Use one of {sorted(known)}."
             )
 
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        """Set ``self.action`` first, so ``get_parsers`` (called while the request is built)
+        sees it, as permissions and throttles do; then DRF's ``initialize_request``."""
+        method = (request.method or "").lower()
+        action_map: Mapping[str, str] = getattr(self, "action_map", {})
+        self.action = "metadata" if method == "options" else action_map.get(method)  # type: ignore[assignment]  # DRF's ViewSetMixin sets None for an unmapped method
+        return super().initialize_request(request, *args, **kwargs)
+
     def _config(self) -> ActionConfig[Any]:
         action = getattr(self, "action", None)
         return self.action_configs.get(action, _NO_CONFIG) if action else _NO_CONFIG
 
-    def get_serializer_class(self) -> Any:
+    def get_serializer_class(self) -> type[S]:
         configured = self._config().serializer_class
-        return configured if configured is not UNSET else super().get_serializer_class()
+        if configured is UNSET:
+            return super().get_serializer_class()
+        return cast("type[S]", configured)
 
-    def get_request_serializer_class(self) -> Any:
+    def get_request_serializer_class(self) -> type[SIn]:
         configured = self._config().request_serializer_class
-        return configured if configured is not UNSET else super().get_request_serializer_class()
+        if configured is UNSET:
+            return super().get_request_serializer_class()
+        return cast("type[SIn]", configured)
 
-    def get_response_serializer_class(self) -> Any:
+    def get_response_serializer_class(self) -> type[SOut]:
         configured = self._config().response_serializer_class
-        if configured is not UNSET:
-            return configured
-        return super().get_response_serializer_class()
+        if configured is UNSET:
+            return super().get_response_serializer_class()
+        return cast("type[SOut]", configured)
 
     def get_permissions(self) -> Sequence[Any]:
         configured = self._config().permission_classes
@@ -199,10 +218,25 @@ class _ActionConfigs(_View):
         return self._action_paginator
 
 
-class _GenericActionConfigs(_ActionConfigs, _GenericView):
+class _GenericActionConfigs(
+    _ActionConfigs[S, SIn, SOut], _GenericView[M, S, SIn, SOut], Generic[M, S, SIn, SOut]
+):
     """Adds the per-action ``queryset`` to :class:`_ActionConfigs`."""
 
-    def get_queryset(self) -> Any:
+    #: Per-action overrides; a config's ``queryset`` must be of the view's model.
+    action_configs: Mapping[ActionName, ActionConfig[M]] = {}
+
+    def _renders_with_request_serializer(self) -> bool:
+        # A split configured for this action renders the saved instance with the
+        # response serializer, as a split declared on the class does.
+        config = self._config()
+        if config.request_serializer_class is not UNSET:
+            return False
+        if config.response_serializer_class is not UNSET:
+            return False
+        return super()._renders_with_request_serializer()
+
+    def get_queryset(self) -> QuerySet[M]:
         configured = self._config().queryset
         if configured is UNSET:
             return super().get_queryset()
@@ -223,12 +257,14 @@ class _AsyncViewSetMixin(drf_viewsets.ViewSetMixin):
         return markcoroutinefunction(view)
 
 
-class ViewSet(_ActionConfigs, drf_viewsets.ViewSetMixin, APIView[S, SIn, SOut]):
+class ViewSet(_ActionConfigs[S, SIn, SOut], drf_viewsets.ViewSetMixin, APIView[S, SIn, SOut]):
     """DRF's ``ViewSet`` with restflow's helpers and ``action_configs``."""
 
 
 class GenericViewSet(
-    _GenericActionConfigs, drf_viewsets.ViewSetMixin, GenericAPIView[M, S, SIn, SOut]
+    _GenericActionConfigs[M, S, SIn, SOut],
+    drf_viewsets.ViewSetMixin,
+    GenericAPIView[M, S, SIn, SOut],
 ):
     """DRF's ``GenericViewSet``, typed, with ``action_configs``."""
 
@@ -248,12 +284,14 @@ class ModelViewSet(
     """``list``, ``create``, ``retrieve``, ``update``, ``partial_update``, ``destroy``."""
 
 
-class AsyncViewSet(_ActionConfigs, _AsyncViewSetMixin, AsyncAPIView[S, SIn, SOut]):
+class AsyncViewSet(_ActionConfigs[S, SIn, SOut], _AsyncViewSetMixin, AsyncAPIView[S, SIn, SOut]):
     """An async ``ViewSet``: actions are ``async def`` (a sync one runs in a worker thread)."""
 
 
 class AsyncGenericViewSet(
-    _GenericActionConfigs, _AsyncViewSetMixin, AsyncGenericAPIView[M, S, SIn, SOut]
+    _GenericActionConfigs[M, S, SIn, SOut],
+    _AsyncViewSetMixin,
+    AsyncGenericAPIView[M, S, SIn, SOut],
 ):
     """An async ``GenericViewSet``: compose the async mixins onto it."""
 
