@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "rest_framework",
     "rest_framework.authtoken",
+    "restflow",  # optional: restflow's system checks
     "shop",
 ]
 
@@ -66,5 +67,11 @@ REST_FRAMEWORK: dict[str, Any] = {
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": "600/min", "user": "6000/min"},
     "DEFAULT_PAGINATION_CLASS": "restflow.pagination.PageNumberPagination",
+    # restflow's JSONParser: too-deep JSON is a 400, an over-limit body a 413 (never a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "restflow.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 20,
 }

@@ -42,6 +42,7 @@ from restflow._helpers import (
     SOut,
     _builds_serializers_in_user_code,
 )
+from restflow.parsers import translate_body_error
 from restflow.protocols import AsyncPostFetch
 
 __all__ = ["APIView", "AsyncAPIView"]
@@ -49,6 +50,8 @@ __all__ = ["APIView", "AsyncAPIView"]
 
 def _exception_flow(view: drf_views.APIView, exc: Exception) -> Flow[Response]:
     """DRF's ``handle_exception``, with the exception handler as a step."""
+    # Hostile bodies that DRF leaves as a 500 or Django's HTML 400 get a JSON 4xx.
+    exc = translate_body_error(exc, view.request)
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         # WWW-Authenticate header for 401 responses, else coerce to 403 (as DRF).
         auth_header = view.get_authenticate_header(view.request)

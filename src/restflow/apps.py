@@ -1,0 +1,26 @@
+"""The optional ``restflow`` Django app: add ``"restflow"`` to ``INSTALLED_APPS``.
+
+It only registers restflow's system checks (see :mod:`restflow.checks`); restflow
+works without it.
+"""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.core import checks
+
+__all__ = ["RestflowConfig"]
+
+
+class RestflowConfig(AppConfig):
+    """Registers restflow's system checks (tag ``restflow``) when Django starts."""
+
+    name = "restflow"
+    label = "restflow"
+    verbose_name = "restflow"
+
+    def ready(self) -> None:
+        from restflow import checks as restflow_checks
+
+        checks.register(restflow_checks.check_async_views, "restflow", checks.Tags.urls)
+        checks.register(restflow_checks.check_serializer_types, "restflow")

@@ -1,0 +1,196 @@
+"""System checks of the optional ``restflow`` app (add ``"restflow"`` to ``INSTALLED_APPS``).
+
+- ``restflow.I001`` (info): an async view is configured with a sync hook (say DRF's
+  ``SessionAuthentication`` or ``DjangoModelPermissions``). It works, in a worker
+  thread; the message names the hook so a native async one can replace it.
+- ``restflow.W001`` (warning): a serializer declared as ``ModelSerializer[M, TIn, TOut]``
+  (or ``Serializer[TIn, TOut]``) whose ``TOut`` TypedDict keys differ from its readable
+  fields, or whose ``TIn`` keys differ from its writable fields.
+
+Silence either with Django's ``SILENCED_SYSTEM_CHECKS``.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from django.apps import AppConfig
+from django.core.checks import CheckMessage, Info, Warning
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.serializers import BaseSerializer
+
+from restflow._apiview import AsyncAPIView
+from restflow._bridge import Mode, hook_mode
+from restflow.serializers import ModelSerializer, Serializer
+
+__all__ = [
+    "check_async_views",
+    "check_serializer_types",
+    "serializer_type_messages",
+    "sync_hook_messages",
+]
+
+#: (view attribute, sync hook name, async hook name, what the hook is)
+_HOOKS: tuple[tuple[str, str, str, str], ...] = (
+    ("authentication_classes", "authenticate", "aauthenticate", "authentication class"),
+    ("permission_classes", "has_permission", "ahas_permission", "permission class"),
+    ("throttle_classes", "allow_request", "aallow_request", "throttle class"),
+    ("filter_backends", "filter_queryset", "afilter_queryset", "filter backend"),
+)
+
+
+def _classes(value: Any) -> list[type]:
+    if isinstance(value, type):
+        return [value]
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [item for item in value if isinstance(item, type)]
+    return []  # composed permissions (``A | B``) and dotted paths are not inspected
+
+
+def sync_hook_messages(views: Iterable[type]) -> list[CheckMessage]:
+    """``restflow.I001`` for every sync hook configured on an async view in ``views``."""
+    messages: list[CheckMessage] = []
+    for view in views:
+        if not issubclass(view, AsyncAPIView):
+            continue
+        configured = [*_HOOKS, ("pagination_class", "paginate_queryset", "apaginate_queryset", "")]
+        for attribute, sync_name, async_name, what in configured:
+            for hook in _classes(getattr(view, attribute, None)):
+                if hook_mode(hook, sync_name, async_name) is not Mode.BLOCKING:
+                    continue
+                kind = what or "pagination class"
+                messages.append(
+                    Info(
+                        f"{view.__module__}.{view.__qualname__}.{attribute} includes "
+                        f"{hook.__module__}.{hook.__qualname__}, a sync {kind}: on this "
+                        "async view it runs in a worker thread.",
+                        hint=f"Use an async {kind} (one with `{async_name}`, such as "
+                        f"restflow's) to keep it on the event loop.",
+                        obj=view,
+                        id="restflow.I001",
+                    )
+                )
+    return messages
+
+
+def _declared_types(serializer: type) -> tuple[Any, Any] | None:
+    for base in getattr(serializer, "__orig_bases__", ()):
+        origin = typing.get_origin(base)
+        args = typing.get_args(base)
+        if origin is ModelSerializer and len(args) == 3:
+            return args[1], args[2]
+        if origin is Serializer and len(args) == 2:
+            return args[0], args[1]
+    return None
+
+
+def _keys(typed_dict: Any) -> set[str] | None:
+    if not typing.is_typeddict(typed_dict):
+        return None
+    return set(typing.get_type_hints(typed_dict))
+
+
+def _mismatch(
+    serializer: type, label: str, declared: Any, fields: set[str], which: str
+) -> CheckMessage | None:
+    keys = _keys(declared)
+    if keys is None or keys == fields:
+        return None
+    missing, extra = sorted(fields - keys), sorted(keys - fields)
+    details = []
+    if missing:
+        details.append(f"fields missing from {label}: {missing}")
+    if extra:
+        details.append(f"{label} keys that are not {which} fields: {extra}")
+    return Warning(
+        f"{serializer.__module__}.{serializer.__qualname__} declares {label} "
+        f"{declared.__qualname__} that disagrees with its {which} fields: "
+        + "; ".join(details)
+        + ".",
+        hint=f"Make {declared.__qualname__}'s keys the serializer's {which} fields.",
+        obj=serializer,
+        id="restflow.W001",
+    )
+
+
+def serializer_type_messages(serializers: Iterable[type]) -> list[CheckMessage]:
+    """``restflow.W001`` for each declared ``TIn``/``TOut`` that disagrees with the fields.
+
+    ``TOut`` is compared with the readable fields (not ``write_only``), ``TIn`` with the
+    writable ones (not ``read_only``, by ``source``: the keys ``validated_data`` gets).
+    """
+    messages: list[CheckMessage] = []
+    for serializer in serializers:
+        declared = _declared_types(serializer)
+        if declared is None:
+            continue
+        try:
+            fields = serializer().fields
+        except Exception:  # a misconfigured serializer fails loudly elsewhere
+            continue
+        readable = {name for name, field in fields.items() if not field.write_only}
+        writable = {
+            name if field.source == "*" else field.source.split(".")[0]
+            for name, field in fields.items()
+            if not field.read_only
+        }
+        for label, declared_type, names, which in (
+            ("TIn", declared[0], writable, "writable"),
+            ("TOut", declared[1], readable, "readable"),
+        ):
+            message = _mismatch(serializer, label, declared_type, names, which)
+            if message is not None:
+                messages.append(message)
+    return messages
+
+
+def _url_views(patterns: Iterable[URLPattern | URLResolver]) -> Iterator[type]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _url_views(pattern.url_patterns)
+            continue
+        callback: Any = pattern.callback
+        view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+        if isinstance(view, type):
+            yield view
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def _serializer_classes(views: Iterable[type]) -> list[type]:
+    found: dict[type, None] = {}
+    for view in views:
+        for attribute in (
+            "serializer_class",
+            "request_serializer_class",
+            "response_serializer_class",
+        ):
+            value = getattr(view, attribute, None)
+            if isinstance(value, type) and issubclass(value, BaseSerializer):
+                found[value] = None
+    for base in (ModelSerializer, Serializer):
+        for sub in _subclasses(base):
+            found[sub] = None
+    return list(found)
+
+
+def check_async_views(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The registered check behind ``restflow.I001``: the views of the root URLconf."""
+    views = dict.fromkeys(_url_views(get_resolver().url_patterns))
+    return sync_hook_messages(views)
+
+
+def check_serializer_types(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The registered check behind ``restflow.W001``: routed and imported serializers."""
+    views = dict.fromkeys(_url_views(get_resolver().url_patterns))
+    return serializer_type_messages(_serializer_classes(views))

@@ -1,0 +1,176 @@
+"""The optional ``restflow`` app's system checks."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, NotRequired, TypedDict
+
+import pytest
+from django.core import checks
+from django.test import override_settings
+from django.urls import include, path
+from rest_framework import authentication as drf_authentication
+from rest_framework import permissions as drf_permissions
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from restflow import authentication, permissions
+from restflow.checks import serializer_type_messages, sync_hook_messages
+from restflow.serializers import ModelSerializer, Serializer
+from restflow.views import APIView, AsyncAPIView, AsyncReadOnlyModelViewSet
+from tests.testapp.models import Product
+
+pytestmark = [pytest.mark.urls(__name__)]
+
+
+class ProductIn(TypedDict):
+    name: str
+    price: Decimal
+
+
+class ProductOut(TypedDict):
+    id: int
+    name: str
+    price: str
+
+
+class Agreeing(ModelSerializer[Product, ProductIn, ProductOut]):
+    class Meta:
+        model = Product
+        fields = ["id", "name", "price"]
+
+
+class WrongOut(TypedDict):
+    id: int
+    title: str
+    price: str
+
+
+class Disagreeing(ModelSerializer[Product, ProductIn, WrongOut]):
+    class Meta:
+        model = Product
+        fields = ["id", "name", "price", "is_top"]
+
+
+class NoteIn(TypedDict):
+    text: str
+    secret: str
+    when: NotRequired[str]
+
+
+class NoteOut(TypedDict):
+    text: str
+    when: str
+
+
+class Note(Serializer[NoteIn, NoteOut]):
+    text = serializers.CharField()
+    secret = serializers.CharField(write_only=True)
+    when = serializers.CharField(required=False)
+
+
+class Untyped(ModelSerializer[Product]):
+    class Meta:
+        model = Product
+        fields = ["id"]
+
+
+class SyncHooked(AsyncAPIView):
+    authentication_classes = [
+        drf_authentication.SessionAuthentication,
+        authentication.TokenAuthentication,
+    ]
+    permission_classes = [drf_permissions.DjangoModelPermissionsOrAnonReadOnly]
+    throttle_classes = []
+
+    async def get(self, request: Request) -> Response:
+        return Response({})
+
+
+class NativeHooked(AsyncAPIView):
+    authentication_classes = [authentication.SessionAuthentication]
+    permission_classes = [drf_permissions.IsAuthenticated, permissions.IsAdminUser]
+    throttle_classes = []
+
+
+class SyncView(APIView):
+    authentication_classes = [drf_authentication.SessionAuthentication]
+
+
+class Products(AsyncReadOnlyModelViewSet[Product, Disagreeing]):
+    queryset = Product.objects.all()
+    serializer_class = Disagreeing
+    authentication_classes = []
+    permission_classes = [drf_permissions.DjangoModelPermissionsOrAnonReadOnly]
+    throttle_classes = []
+
+
+router = SimpleRouter()
+router.register("products", Products, basename="product")
+urlpatterns = [
+    path("hooked/", SyncHooked.as_view()),
+    path("native/", NativeHooked.as_view()),
+    path("sync/", SyncView.as_view()),
+    path("", include(router.urls)),
+]
+
+
+def ids(messages: list[checks.CheckMessage]) -> list[tuple[str | None, Any]]:
+    return [(message.id, message.obj) for message in messages]
+
+
+def test_sync_hooks_on_async_views_are_reported_as_info() -> None:
+    messages = sync_hook_messages([SyncHooked])
+    assert ids(messages) == [("restflow.I001", SyncHooked), ("restflow.I001", SyncHooked)]
+    assert all(message.level == checks.INFO for message in messages)
+    assert messages[0].msg == (
+        "tests.test_checks.SyncHooked.authentication_classes includes "
+        "rest_framework.authentication.SessionAuthentication, a sync authentication class: "
+        "on this async view it runs in a worker thread."
+    )
+    assert messages[0].hint == (
+        "Use an async authentication class (one with `aauthenticate`, such as restflow's) "
+        "to keep it on the event loop."
+    )
+    assert "DjangoModelPermissionsOrAnonReadOnly, a sync permission class" in messages[1].msg
+
+
+def test_native_and_pure_hooks_and_sync_views_are_not_reported() -> None:
+    assert sync_hook_messages([NativeHooked, SyncView]) == []
+
+
+def test_matching_typed_dicts_and_untyped_serializers_pass() -> None:
+    assert serializer_type_messages([Agreeing, Untyped]) == []
+
+
+def test_typed_dicts_follow_write_only_read_only_and_optional_fields() -> None:
+    messages = serializer_type_messages([Note])
+    assert messages == []
+
+
+def test_a_disagreeing_tout_is_a_warning_naming_both_sides() -> None:
+    messages = serializer_type_messages([Disagreeing])
+    assert ids(messages) == [("restflow.W001", Disagreeing), ("restflow.W001", Disagreeing)]
+    tin, tout = messages
+    assert tin.level == checks.WARNING
+    assert tin.msg == (
+        "tests.test_checks.Disagreeing declares TIn ProductIn that disagrees with its writable "
+        "fields: fields missing from TIn: ['is_top']."
+    )
+    assert tout.msg == (
+        "tests.test_checks.Disagreeing declares TOut WrongOut that disagrees with its readable "
+        "fields: fields missing from TOut: ['is_top', 'name']; TOut keys that are not readable "
+        "fields: ['title']."
+    )
+
+
+@override_settings(INSTALLED_APPS=["restflow.apps.RestflowConfig"])
+def test_the_app_registers_both_checks_for_the_urlconf_and_imported_serializers() -> None:
+    messages = checks.run_checks(tags=["restflow"])
+    found = set(ids(messages))
+    assert ("restflow.I001", SyncHooked) in found
+    assert ("restflow.I001", Products) in found
+    assert ("restflow.W001", Disagreeing) in found
+    assert ("restflow.W001", Agreeing) not in found
