@@ -1,0 +1,1 @@
+"""restflow's benchmark suite: ``python -m bench`` (see README, "Benchmarks")."""

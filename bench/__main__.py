@@ -1,0 +1,274 @@
+"""Run the benchmark suite: ``python -m bench`` (full, ~6 min) or ``python -m bench --quick``.
+
+In-process: every target runs in its own process (see ``bench/worker.py``); the
+orchestrator asks them in turn (interleaved, rotating the order every round) for one
+batch per scenario, and keeps each batch's median. Served: every target behind a real
+server on 127.0.0.1, loaded by ``wrk`` in turn. Results: ``bench/results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+from bench import report
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+#: name -> (URLconf module, handler)
+TARGETS: dict[str, tuple[str, str]] = {
+    "drf": ("drf", "wsgi"),
+    "adrf": ("adrf", "asgi"),
+    "restflow": ("restflow", "asgi"),
+    "restflow+asgi": ("restflow_pool", "pool"),
+    "django-async": ("django_async", "asgi"),
+}
+SCENARIOS = [
+    "sync_hooks",
+    "async_hooks",
+    "bare",
+    "list",
+    "list_latest",
+    "retrieve",
+    "create",
+    "update",
+    "delete",
+]
+#: the plain async Django views only exist for these
+PLAIN = {"bare", "list", "list_latest"}
+SERVED = ["restflow+asgi", "restflow", "adrf", "drf"]
+DRF_THREADS = 64
+
+
+def _env(target: str, db: Path) -> dict[str, str]:
+    module, handler = TARGETS[target]
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "BENCH_TARGET": module,
+        "BENCH_HANDLER": handler,
+        "BENCH_DB": str(db),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+class Worker:
+    def __init__(self, target: str, db: Path) -> None:
+        self.target = target
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.worker"],
+            cwd=ROOT,
+            env=_env(target, db),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def ask(self, **command: Any) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"worker {self.target} died (see its stderr above)")
+        reply: dict[str, Any] = json.loads(line)
+        if reply.get("errors"):
+            raise RuntimeError(f"{self.target} {command}: {reply}")
+        return reply
+
+    def close(self) -> None:
+        with suppress(RuntimeError, BrokenPipeError, ValueError):
+            self.ask(op="quit")
+        self.process.wait(timeout=10)
+
+
+def supports(target: str, scenario: str) -> bool:
+    return target != "django-async" or scenario in PLAIN
+
+
+def in_process(db: Path, work: Path, rounds: int, n: int, budget: float) -> dict[str, Any]:
+    workers = {}
+    for target in TARGETS:
+        copy = work / f"{target}.sqlite3"
+        shutil.copy(db, copy)
+        workers[target] = Worker(target, copy)
+    try:
+        counts: dict[str, dict[str, Any]] = {}
+        for scenario in SCENARIOS:
+            for target, worker in workers.items():
+                if supports(target, scenario):
+                    worker.ask(op="run", scenario=scenario, n=20, budget=1.0)  # warm up
+                    counts.setdefault(scenario, {})[target] = worker.ask(
+                        op="count", scenario=scenario, n=10
+                    )
+        medians: dict[str, dict[str, list[float]]] = {s: {} for s in SCENARIOS}
+        names = list(workers)
+        for r in range(rounds):
+            order = names[r % len(names) :] + names[: r % len(names)]
+            for scenario in SCENARIOS:
+                for target in order:
+                    if supports(target, scenario):
+                        reply = workers[target].ask(op="run", scenario=scenario, n=n, budget=budget)
+                        medians[scenario].setdefault(target, []).append(reply["median_us"])
+            print(f"  in-process round {r + 1}/{rounds} done", flush=True)
+    finally:
+        for worker in workers.values():
+            worker.close()
+    return {"counts": counts, "medians_us": medians}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _server_command(target: str, port: int) -> list[str]:
+    if target == "drf":
+        return [
+            sys.executable, "-m", "gunicorn", "bench.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", "1", "--worker-class", "gthread",
+            "--threads", str(DRF_THREADS), "--backlog", "4096", "--worker-connections", "4096",
+            "--log-level", "warning",
+        ]  # fmt: skip
+    return [
+        sys.executable, "-m", "uvicorn", "bench.asgi:application",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        "--loop", "uvloop", "--http", "httptools", "--backlog", "4096",
+        "--no-access-log", "--log-level", "warning", "--lifespan", "off",
+    ]  # fmt: skip
+
+
+@contextmanager
+def servers(db: Path, work: Path) -> Iterator[dict[str, int]]:
+    ports, processes = {}, []
+    try:
+        for target in SERVED:
+            copy = work / f"served-{target}.sqlite3"
+            shutil.copy(db, copy)
+            port = _free_port()
+            processes.append(
+                subprocess.Popen(_server_command(target, port), cwd=ROOT, env=_env(target, copy))
+            )
+            ports[target] = port
+        for port in ports.values():
+            _wait_for(port)
+        yield ports
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_for(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"no server on 127.0.0.1:{port}")
+
+
+def wrk(port: int, connections: int, seconds: int) -> dict[str, float]:
+    """Load 127.0.0.1 only, for ``seconds`` (wrk stops by time)."""
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency",
+         f"http://127.0.0.1:{port}/sleep/"],
+        capture_output=True, text=True, check=True, timeout=seconds + 30,
+    ).stdout  # fmt: skip
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    errors = sum(
+        int(x)
+        for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out)
+        + re.findall(r"Non-2xx or 3xx responses: (\d+)", out)
+    )
+    return {
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan"),
+        "errors": errors,
+    }
+
+
+def served(db: Path, work: Path, rounds: int, levels: list[int], seconds: int) -> dict[str, Any]:
+    results: dict[str, dict[str, list[dict[str, float]]]] = {}
+    with servers(db, work) as ports:
+        for port in ports.values():
+            wrk(port, 50, 1)  # warm up
+        for r in range(rounds):
+            order = SERVED[r % len(SERVED) :] + SERVED[: r % len(SERVED)]
+            for level in levels:
+                for target in order:
+                    result = wrk(ports[target], level, seconds)
+                    results.setdefault(str(level), {}).setdefault(target, []).append(result)
+                    time.sleep(0.5)
+            print(f"  served round {r + 1}/{rounds} done", flush=True)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a smoke run (seconds)")
+    parser.add_argument("--no-served", action="store_true", help="skip the uvicorn/wrk runs")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
+    args = parser.parse_args()
+    if args.quick:
+        rounds, n, budget = 1, 30, 0.2
+        served_rounds, levels, seconds = 1, [50], 1
+    else:
+        rounds, n, budget = 5, 400, 1.0
+        served_rounds, levels, seconds = 2, [50, 200, 1000], 5
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="restflow-bench-") as tmp:
+        work = Path(tmp)
+        db = work / "template.sqlite3"
+        subprocess.run(
+            [sys.executable, "-m", "bench.worker", "--seed", str(db)],
+            cwd=ROOT, env=_env("restflow", db), check=True,
+        )  # fmt: skip
+        print(f"in-process: {rounds} rounds x {len(SCENARIOS)} scenarios", flush=True)
+        data: dict[str, Any] = {"in_process": in_process(db, work, rounds, n, budget)}
+        if not args.no_served:
+            if shutil.which("wrk") is None:
+                sys.exit("wrk not found: `apt-get install -y wrk` (or pass --no-served)")
+            print(f"served: {served_rounds} rounds x {levels} connections", flush=True)
+            data["served"] = served(db, work, served_rounds, levels, seconds)
+    data["meta"] = {
+        "quick": args.quick,
+        "seconds": round(time.monotonic() - started, 1),
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "drf_threads": DRF_THREADS,
+        "versions": report.versions(),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    report.write(data, args.out)
+    print((args.out / "results.md").read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""restflow: async views, native async hooks, PostFetch for the latest review."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.urls import path
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from bench.targets import common
+from restflow.pagination import PageNumberPagination
+from restflow.protocols import AsyncBaseAuthentication, AsyncBasePermission, AsyncBaseThrottle
+from restflow.serializers import ModelSerializer
+from restflow.views import AsyncAPIView, AsyncModelViewSet, PostFetch
+from tests.testapp.models import Product, Review
+
+
+class AsyncAuthentication(AsyncBaseAuthentication):
+    async def aauthenticate(self, request: Request) -> tuple[AnonymousUser, str]:
+        return common.authenticate(request)
+
+
+class AsyncPermission(AsyncBasePermission):
+    async def ahas_permission(self, request: Request, view: Any) -> bool:
+        return request.method is not None
+
+
+class AsyncThrottle(AsyncBaseThrottle):
+    async def aallow_request(self, request: Request, view: Any) -> bool:
+        return common.allow(request)
+
+
+class SyncHooks(AsyncAPIView):
+    authentication_classes = [common.SyncAuthentication]
+    permission_classes = [common.SyncPermission]
+    throttle_classes = [common.SyncThrottle]
+
+    async def get(self, request: Request) -> Response:
+        return Response({"ok": True})
+
+
+class AsyncHooks(SyncHooks):
+    authentication_classes = [AsyncAuthentication]
+    permission_classes = [AsyncPermission]
+    throttle_classes = [AsyncThrottle]
+
+
+class Bare(AsyncAPIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    async def get(self, request: Request) -> Response:
+        return Response({"ok": True})
+
+
+class Sleep(Bare):
+    async def get(self, request: Request) -> Response:
+        await asyncio.sleep(common.SLEEP)
+        return Response({"ok": True})
+
+
+class Pages(PageNumberPagination):
+    page_size = common.PAGE_SIZE
+
+
+class ProductSerializer(ModelSerializer[Product]):
+    class Meta:
+        model = Product
+        fields = common.PRODUCT_FIELDS
+
+
+class ProductLatestSerializer(common.ProductLatestSerializer):
+    pass
+
+
+LATEST_REVIEW: PostFetch[dict[str, Any]] = PostFetch(
+    queryset=Review.objects.all(),
+    to_attr="latest_review",
+    values=common.REVIEW_FIELDS,
+    order_by=["-created_at", "-id"],
+    limit=1,
+    product_id="id",
+)
+
+
+class Products(AsyncModelViewSet[Product, ProductSerializer]):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+    queryset = common.products()
+    serializer_class = ProductSerializer
+    pagination_class = Pages
+
+
+class ProductsLatest(Products):
+    serializer_class = ProductLatestSerializer  # type: ignore[assignment]
+
+    async def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = await self.afilter_queryset(self.get_queryset())
+        return await self.apaginated_response(queryset, post_fetches=[LATEST_REVIEW])
+
+
+urlpatterns = [
+    path("sync-hooks/", SyncHooks.as_view()),
+    path("async-hooks/", AsyncHooks.as_view()),
+    path("bare/", Bare.as_view()),
+    path("sleep/", Sleep.as_view()),
+    path("products/", Products.as_view({"get": "list", "post": "create"})),
+    path(
+        "products/<int:pk>/",
+        Products.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
+    ),
+    path("products-latest/", ProductsLatest.as_view({"get": "list"})),
+]
