@@ -6,9 +6,9 @@ from typing import Any
 
 from rest_framework.request import Request
 from rest_framework.response import Response
-from restflow.permissions import AllowAny
 
 from restflow.filters import OrderingFilter, SearchFilter
+from restflow.permissions import AllowAny
 from restflow.views import ActionConfig, AsyncAPIView, AsyncModelViewSet, PostFetch
 from shop.models import Product, Review
 from shop.serializers import ProductSerializer, ReviewRow, ReviewSerializer

@@ -11,21 +11,26 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast, overload
 
 from asgiref.sync import iscoroutinefunction
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from rest_framework import exceptions, status
 from rest_framework import views as drf_views
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from restflow._bridge import (
     Flow,
+    Mode,
     Step,
     acall,
     drive_async,
     drive_sync,
+    hook_mode,
     override_step,
+    register_inline,
     sync_override_step,
 )
 from restflow._checks import (
@@ -198,6 +203,8 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
         except Exception as exc:
             response = await self.ahandle_exception(exc)
         self.response = self.finalize_response(drf_request, response, *args, **kwargs)
+        if isinstance(request, ASGIRequest):
+            _render_on_loop_if_pure(self.response)
         return self.response
 
     async def ainitial(self, request: Request, *args: Any, **kwargs: Any) -> None:
@@ -330,3 +337,32 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
 
 def _single(step: Step[Any]) -> Flow[Any]:
     return (yield step)
+
+
+# DRF's JSON renderer encodes already-serialized data: pure CPU, safe on the loop.
+register_inline("render", JSONRenderer)
+
+
+def _render_on_loop_if_pure(response: HttpResponseBase) -> None:
+    """Let Django's async handler render ``response`` on the loop when that is safe.
+
+    Django's handler awaits ``response.render`` if it is a coroutine function and
+    otherwise moves it to a worker thread: one hop per request just to encode
+    JSON. For a renderer registered as pure, a coroutine ``render`` is set on
+    the instance; once called, it removes itself, so any later (sync) call uses
+    the class's own idempotent ``render``. Renderers that may do I/O (the
+    browsable API, templates) keep Django's worker-thread rendering.
+    """
+    if not isinstance(response, Response) or response.is_rendered:
+        return
+    renderer = getattr(response, "accepted_renderer", None)
+    if renderer is None or hook_mode(type(renderer), "render", "arender") is not Mode.INLINE:
+        return
+    sync_render = response.render
+
+    async def render() -> Response:
+        del response.__dict__["render"]
+        sync_render()
+        return response
+
+    response.__dict__["render"] = render
