@@ -73,25 +73,42 @@ def _credentials(
     return recorder.credentials
 
 
-def _authenticate_flow(
-    authenticator: BasicAuthentication | TokenAuthentication,
-    parse: Callable[[Any, Request], object],
-    request: Request,
-) -> Flow[UserAuthTuple | None]:
-    """DRF's header parsing, then the credential check (a user's override, if any)."""
-    credentials = _credentials(authenticator, parse, request)
-    if credentials is None:
-        return None
-    step = override_step(
-        authenticator, "authenticate_credentials", "aauthenticate_credentials", *credentials
-    )
-    if step is None:
-        return (yield from authenticator._credentials_flow(*credentials))
-    checked: UserAuthTuple = yield step
-    return checked
+class _HeaderCredentials(AsyncBaseAuthentication):
+    """What Basic and Token authentication share: DRF parses, restflow checks.
+
+    DRF's own ``authenticate`` (``_drf_authenticate``) parses the header, with
+    DRF's messages for malformed ones; the credential check it finds is then a
+    flow (``_credentials_flow``), or a user's override of
+    ``authenticate_credentials`` / ``aauthenticate_credentials``.
+    """
+
+    #: The authentication as a flow, so it shares the request phase's worker-thread hop.
+    flow_methods: ClassVar[Mapping[str, str]] = {"authenticate": "authenticate_flow"}
+    _drf_authenticate: ClassVar[Callable[[Any, Request], object]]
+
+    @override
+    async def aauthenticate(self, request: Request) -> UserAuthTuple | None:
+        """Async twin of DRF's ``authenticate``: None when the request has no such header."""
+        return await drive_async(self.authenticate_flow(request))
+
+    def authenticate_flow(self, request: Request) -> Flow[UserAuthTuple | None]:
+        """The authentication as a flow: it shares the request phase's worker-thread hop."""
+        credentials = _credentials(self, type(self)._drf_authenticate, request)
+        if credentials is None:
+            return None
+        step = override_step(
+            self, "authenticate_credentials", "aauthenticate_credentials", *credentials
+        )
+        if step is None:
+            return (yield from self._credentials_flow(*credentials))
+        checked: UserAuthTuple = yield step
+        return checked
+
+    def _credentials_flow(self, *credentials: Any) -> Flow[UserAuthTuple]:
+        raise NotImplementedError
 
 
-class BasicAuthentication(drf_authentication.BasicAuthentication, AsyncBaseAuthentication):
+class BasicAuthentication(drf_authentication.BasicAuthentication, _HeaderCredentials):
     """DRF's HTTP Basic authentication against Django's authentication backends.
 
     Failures are 401 with ``WWW-Authenticate: Basic realm="<www_authenticate_realm>"``.
@@ -100,21 +117,7 @@ class BasicAuthentication(drf_authentication.BasicAuthentication, AsyncBaseAuthe
     and password are checked.
     """
 
-    #: The authentication as a flow, so it shares the request phase's worker-thread hop.
-    flow_methods: ClassVar[Mapping[str, str]] = {"authenticate": "authenticate_flow"}
-
-    @override
-    async def aauthenticate(self, request: Request) -> UserAuthTuple | None:
-        """Async twin of DRF's ``authenticate``: None without a ``Basic`` header."""
-        return await drive_async(self.authenticate_flow(request))
-
-    def authenticate_flow(self, request: Request) -> Flow[UserAuthTuple | None]:
-        """The authentication as a flow: it shares the request phase's worker-thread hop."""
-        return (
-            yield from _authenticate_flow(
-                self, drf_authentication.BasicAuthentication.authenticate, request
-            )
-        )
+    _drf_authenticate = drf_authentication.BasicAuthentication.authenticate
 
     @override
     def authenticate_credentials(
@@ -147,7 +150,7 @@ class BasicAuthentication(drf_authentication.BasicAuthentication, AsyncBaseAuthe
         return (user, None)
 
 
-class TokenAuthentication(drf_authentication.TokenAuthentication, AsyncBaseAuthentication):
+class TokenAuthentication(drf_authentication.TokenAuthentication, _HeaderCredentials):
     """DRF's token authentication (``Authorization: Token <key>``, DRF's ``authtoken``).
 
     Failures are 401 with ``WWW-Authenticate: <keyword>``. Set ``keyword`` or
@@ -156,21 +159,7 @@ class TokenAuthentication(drf_authentication.TokenAuthentication, AsyncBaseAuthe
     how a key is checked.
     """
 
-    #: The authentication as a flow, so it shares the request phase's worker-thread hop.
-    flow_methods: ClassVar[Mapping[str, str]] = {"authenticate": "authenticate_flow"}
-
-    @override
-    async def aauthenticate(self, request: Request) -> UserAuthTuple | None:
-        """Async twin of DRF's ``authenticate``: None without a ``<keyword>`` header."""
-        return await drive_async(self.authenticate_flow(request))
-
-    def authenticate_flow(self, request: Request) -> Flow[UserAuthTuple | None]:
-        """The authentication as a flow: it shares the request phase's worker-thread hop."""
-        return (
-            yield from _authenticate_flow(
-                self, drf_authentication.TokenAuthentication.authenticate, request
-            )
-        )
+    _drf_authenticate = drf_authentication.TokenAuthentication.authenticate
 
     @override
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
