@@ -104,8 +104,9 @@ class _HeaderCredentials(AsyncBaseAuthentication):
         checked: UserAuthTuple = yield step
         return checked
 
-    def _credentials_flow(self, *credentials: Any) -> Flow[UserAuthTuple]:
-        raise NotImplementedError
+    if TYPE_CHECKING:
+        # Each subclass checks its own credentials (username and password, a key).
+        _credentials_flow: Callable[..., Flow[UserAuthTuple]]
 
 
 class BasicAuthentication(drf_authentication.BasicAuthentication, _HeaderCredentials):
