@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 from typing import Any
 
@@ -295,3 +296,27 @@ async def test_a_sync_face_returning_an_awaitable_fails_closed(make: Any) -> Non
         await drive_async(flow())
     with pytest.raises(TypeError, match="returned an awaitable from a sync call"):
         drive_sync(flow())
+
+
+@pytest.mark.parametrize(
+    ("hook_class", "sync_name", "async_name"),
+    [
+        ("restflow.authentication.BasicAuthentication", "authenticate", "aauthenticate"),
+        ("restflow.authentication.TokenAuthentication", "authenticate", "aauthenticate"),
+        ("restflow.authentication.SessionAuthentication", "authenticate", "aauthenticate"),
+        ("restflow.throttling.AnonRateThrottle", "allow_request", "aallow_request"),
+        ("restflow.throttling.ScopedRateThrottle", "allow_request", "aallow_request"),
+        ("restflow.pagination.PageNumberPagination", "paginate_queryset", "apaginate_queryset"),
+        ("restflow.pagination.CursorPagination", "paginate_queryset", "apaginate_queryset"),
+        ("restflow.filters.OrderingFilter", "filter_queryset", "afilter_queryset"),
+        ("restflow.permissions.DjangoModelPermissions", "has_permission", "ahas_permission"),
+    ],
+)
+def test_restflow_batteries_are_native_whatever_their_base_order(
+    hook_class: str, sync_name: str, async_name: str
+) -> None:
+    # A battery lists DRF's class first, so DRF's sync method precedes restflow's
+    # async one in the MRO; a library sync method must not outrank the async twin.
+    module_name, _, class_name = hook_class.rpartition(".")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    assert hook_mode(cls, sync_name, async_name) is Mode.NATIVE

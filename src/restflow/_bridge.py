@@ -262,7 +262,12 @@ def hook_mode(cls: type, sync_name: str, async_name: str) -> Mode:
         return Mode.INLINE
     sync_def = _definer(cls, sync_name)
     async_def = _definer(cls, async_name)
-    if async_def is not None and (sync_def is None or async_def[0] <= sync_def[0]):
+    if async_def is not None and (
+        sync_def is None or async_def[0] <= sync_def[0] or _is_library(sync_def[1])
+    ):
+        # Only a user's own sync override outranks the async twin: DRF's or
+        # restflow's sync method is the library default (a restflow battery lists
+        # DRF's class first in its bases, so its ``a`` method may sit later in the MRO).
         return Mode.NATIVE
     if sync_def is not None and iscoroutinefunction(sync_def[1].__dict__[sync_name]):
         return Mode.ADRF
