@@ -83,6 +83,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 REST_FRAMEWORK: dict[str, Any] = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Imported only when a view's ``schema`` is read (tests/test_spectacular.py).
+    "DEFAULT_SCHEMA_CLASS": "restflow.contrib.spectacular.AutoSchema",
 }
 
 # The browsable API and DRF's HTML forms render templates from the installed apps.

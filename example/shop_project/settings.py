@@ -1,4 +1,16 @@
-"""Settings of the restflow demo shop: SQLite and the local-memory cache by default."""
+"""Settings of the restflow demo shop: SQLite and the local-memory cache by default.
+
+Environment switches (all optional):
+
+- ``SHOP_DB_ENGINE=postgres``: PostgreSQL (psycopg 3) instead of SQLite, at ``SHOP_DB_HOST``
+  (127.0.0.1), ``SHOP_DB_PORT`` (5432), user ``SHOP_DB_USER`` (postgres), password
+  ``SHOP_DB_PASSWORD`` (none), database ``SHOP_DB_NAME`` (shop). With SQLite, ``SHOP_DB`` is
+  the database file.
+- ``SHOP_CACHE=redis``: Django's ``RedisCache`` at ``SHOP_REDIS_URL``
+  (redis://127.0.0.1:6379/0), keys prefixed with ``SHOP_CACHE_PREFIX`` (shop), instead of
+  the local-memory cache. Throttle counts are then shared by every server process.
+- ``SHOP_ANON_RATE`` / ``SHOP_USER_RATE``: the throttle rates (600/min, 6000/min).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +31,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "restflow",  # optional: restflow's system checks
+    "drf_spectacular",  # the OpenAPI schema at /api/schema/ (django-restflow[spectacular])
     "shop",
 ]
 
@@ -38,9 +51,25 @@ DATABASES: dict[str, dict[str, Any]] = {
         "NAME": os.environ.get("SHOP_DB", str(BASE_DIR / "db.sqlite3")),
     }
 }
+if os.environ.get("SHOP_DB_ENGINE") == "postgres":
+    DATABASES["default"] = {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": os.environ.get("SHOP_DB_HOST", "127.0.0.1"),
+        "PORT": os.environ.get("SHOP_DB_PORT", "5432"),
+        "USER": os.environ.get("SHOP_DB_USER", "postgres"),
+        "PASSWORD": os.environ.get("SHOP_DB_PASSWORD", ""),
+        "NAME": os.environ.get("SHOP_DB_NAME", "shop"),
+    }
+
 CACHES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+if os.environ.get("SHOP_CACHE") == "redis":
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("SHOP_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "KEY_PREFIX": os.environ.get("SHOP_CACHE_PREFIX", "shop"),
+    }
 
 TEMPLATES: list[dict[str, Any]] = [
     {
@@ -65,7 +94,10 @@ REST_FRAMEWORK: dict[str, Any] = {
         "restflow.throttling.AnonRateThrottle",
         "restflow.throttling.UserRateThrottle",
     ],
-    "DEFAULT_THROTTLE_RATES": {"anon": "600/min", "user": "6000/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("SHOP_ANON_RATE", "600/min"),
+        "user": os.environ.get("SHOP_USER_RATE", "6000/min"),
+    },
     "DEFAULT_PAGINATION_CLASS": "restflow.pagination.PageNumberPagination",
     # restflow's JSONParser: too-deep JSON is a 400, an over-limit body a 413 (never a 500).
     "DEFAULT_PARSER_CLASSES": [
@@ -74,4 +106,6 @@ REST_FRAMEWORK: dict[str, Any] = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "PAGE_SIZE": 20,
+    # OpenAPI schemas of restflow's views: request/response serializers, list envelopes.
+    "DEFAULT_SCHEMA_CLASS": "restflow.contrib.spectacular.AutoSchema",
 }

@@ -1,6 +1,7 @@
 """URLs of the demo shop: the API under ``/api/``."""
 
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 from shop.views import HealthView, ProductViewSet, ReviewViewSet
@@ -13,4 +14,5 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/token/", obtain_auth_token, name="token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
