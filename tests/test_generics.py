@@ -207,15 +207,15 @@ def observe(
 
     ``prefix`` (default: the path's first segment) is the part of the path naming the view,
     normalised away in links."""
-    savepoint = transaction.savepoint()
-    try:
-        response = send(client, method, path, body=body)
-        status, data, headers = outcome(response)
-        headers["Location"] = response.headers.get("Location")
-        prefix = prefix or "/" + path.split("/")[1] + "/"
-        return response, normalise((status, data, headers), prefix), rows()
-    finally:
-        transaction.savepoint_rollback(savepoint)
+    with transaction.atomic():  # a savepoint inside the test's transaction
+        try:
+            response = send(client, method, path, body=body)
+            status, data, headers = outcome(response)
+            headers["Location"] = response.headers.get("Location")
+            prefix = prefix or "/" + path.split("/")[1] + "/"
+            return response, normalise((status, data, headers), prefix), rows()
+        finally:
+            transaction.set_rollback(True)
 
 
 def compare(client: str, kind: str, method: str, suffix: str, body: str = "") -> Any:

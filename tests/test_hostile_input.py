@@ -18,6 +18,7 @@ from unittest import mock
 from urllib.parse import urlencode
 
 import pytest
+import rest_framework
 from asgiref.sync import async_to_sync
 from django.contrib.auth.models import User
 from django.db import IntegrityError
@@ -44,6 +45,7 @@ from tests.testapp.models import Category, Product
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
 
 KINDS = ("sync", "async")
+DRF_VERSION = tuple(int(part) for part in rest_framework.VERSION.split(".")[:2])
 BOUNDED = settings(
     max_examples=15,
     deadline=None,
@@ -238,10 +240,25 @@ def test_json_deep_enough_to_exhaust_recursion_gets_400(
     token: str, kind: str, client: str, depth: int
 ) -> None:
     # DRF's own JSONParser (the default): restflow's views translate its RecursionError.
+    # Python 3.13's parser copes with depths older ones cannot; then the serializer
+    # refuses the (valid) list instead. Either way: a JSON 400, nothing written.
     before = rows()
-    response = post(client, kind, "[" * depth + "]" * depth, token)
-    assert assert_json_4xx(response, 400) == {"detail": "JSON parse error - nested too deeply."}
+    body = "[" * depth + "]" * depth
+    response = post(client, kind, body, token)
+    error = assert_json_4xx(response, 400)
+    if _exhausts_recursion(body):
+        assert error == {"detail": "JSON parse error - nested too deeply."}
+    else:
+        assert error == {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}
     assert rows() == before
+
+
+def _exhausts_recursion(text: str) -> bool:
+    try:
+        json.loads(text)
+    except RecursionError:
+        return True
+    return False
 
 
 PARSED = ("drf", "sync", "async")
@@ -326,10 +343,15 @@ def test_over_limit_body_gets_a_json_413(
 
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=256)
-def test_drf_answers_an_over_limit_body_with_an_html_400(token: str) -> None:
+def test_drf_answers_an_over_limit_body_with_an_html_400_or_not_at_all(token: str) -> None:
+    # What restflow improves on: DRF >= 3.17 lets Django's HTML 400 page through;
+    # DRF 3.16 streams the body past the limit and validates it as if it were fine.
     response = post("api", "drf", json.dumps({"name": "x" * 400}), token)
     assert response.status_code == 400
-    assert response["Content-Type"].startswith("text/html")
+    if DRF_VERSION >= (3, 17):
+        assert response["Content-Type"].startswith("text/html")
+    else:
+        assert response.json()["name"] == ["Ensure this field has no more than 100 characters."]
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -47,6 +47,7 @@ from restflow._helpers import (
     SOut,
     _builds_serializers_in_user_code,
 )
+from restflow._request import BoundedRequest
 from restflow.parsers import translate_body_error
 from restflow.protocols import AsyncPostFetch
 
@@ -82,6 +83,16 @@ def _exception_flow(view: drf_views.APIView, exc: Exception) -> Flow[Response]:
 
 class _RestflowView(SerializerHelpers[S, SIn, SOut], drf_views.APIView):
     """What ``APIView`` and ``AsyncAPIView`` share: helpers and bridge-aware checks."""
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        """DRF's request wrapper; JSON and form bodies respect Django's size limit."""
+        return BoundedRequest(
+            request,
+            parsers=self.get_parsers(),
+            authenticators=self.get_authenticators(),
+            negotiator=self.get_content_negotiator(),
+            parser_context=self.get_parser_context(request),
+        )
 
     def perform_authentication(self, request: Request) -> None:
         """Authenticate now (DRF does it lazily on ``request.user``)."""

@@ -150,9 +150,21 @@ def api_view(http_method_names: Sequence[str] | None = None) -> _ApiView:
 # -- DRF's policy decorators, typed for async views too ----------------------------------
 
 
-def _policy(decorator: Callable[[Any], Any]) -> Callable[[F], F]:
+def _policy(name: str, decorator: Callable[[Any], Any]) -> Callable[[F], F]:
     # DRF's decorators set an attribute on the function and return it unchanged.
     def apply(func: F) -> F:
+        # Above @api_view, the attribute would land on the finished view and be
+        # ignored. DRF >= 3.17 refuses that; restflow does on every DRF version.
+        view_class = getattr(func, "cls", None)
+        if isinstance(view_class, type) and issubclass(view_class, drf_views.APIView):
+            raise TypeError(
+                f"@{name} must come after (below) the @api_view decorator. "
+                "The correct order is:\n\n"
+                "    @api_view(['GET'])\n"
+                f"    @{name}(...)\n"
+                "    def my_view(request):\n"
+                "        ..."
+            )
         result: F = decorator(func)
         return result
 
@@ -161,31 +173,31 @@ def _policy(decorator: Callable[[Any], Any]) -> Callable[[F], F]:
 
 def permission_classes(classes: Sequence[_PermissionClass]) -> Callable[[F], F]:
     """DRF's ``permission_classes``: the permissions of an ``@api_view`` function."""
-    return _policy(drf_decorators.permission_classes(classes))
+    return _policy("permission_classes", drf_decorators.permission_classes(classes))
 
 
 def authentication_classes(
     classes: Sequence[type[BaseAuthentication] | BaseAuthentication],
 ) -> Callable[[F], F]:
     """DRF's ``authentication_classes``: the authenticators of an ``@api_view`` function."""
-    return _policy(drf_decorators.authentication_classes(classes))
+    return _policy("authentication_classes", drf_decorators.authentication_classes(classes))
 
 
 def throttle_classes(classes: Sequence[type[BaseThrottle] | BaseThrottle]) -> Callable[[F], F]:
     """DRF's ``throttle_classes``: the throttles of an ``@api_view`` function."""
-    return _policy(drf_decorators.throttle_classes(classes))
+    return _policy("throttle_classes", drf_decorators.throttle_classes(classes))
 
 
 def renderer_classes(classes: Sequence[type[BaseRenderer] | BaseRenderer]) -> Callable[[F], F]:
     """DRF's ``renderer_classes``: the renderers of an ``@api_view`` function."""
-    return _policy(drf_decorators.renderer_classes(classes))
+    return _policy("renderer_classes", drf_decorators.renderer_classes(classes))
 
 
 def parser_classes(classes: Sequence[type[BaseParser] | BaseParser]) -> Callable[[F], F]:
     """DRF's ``parser_classes``: the parsers of an ``@api_view`` function."""
-    return _policy(drf_decorators.parser_classes(classes))
+    return _policy("parser_classes", drf_decorators.parser_classes(classes))
 
 
 def schema(view_inspector: ViewInspector | type[ViewInspector] | None) -> Callable[[F], F]:
     """DRF's ``schema``: the schema inspector of an ``@api_view`` function (None: excluded)."""
-    return _policy(drf_decorators.schema(view_inspector))
+    return _policy("schema", drf_decorators.schema(view_inspector))
