@@ -248,7 +248,12 @@ class ASGIHandler(django_asgi.ASGIHandler):
         finished = False
         try:
             async with ThreadSensitiveContext(executor=executor):
-                await self.handle(scope, receive, send)
+                # Its own task, hence its own copy of the caller's context. asgiref
+                # copies context variables set by sync code back to the awaiting
+                # context, and since Django 6 ``handle`` runs the view in the
+                # calling task: without a task of its own, they would outlive the
+                # request and show up in the next one served from that task.
+                await asyncio.create_task(self.handle(scope, receive, send))
             finished = True
         finally:
             self.executors.release(executor, finished=finished)
