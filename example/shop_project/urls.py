@@ -2,9 +2,8 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
-from shop.views import HealthView, ProductViewSet, ReviewViewSet
+from shop.views import HealthView, ObtainToken, ProductViewSet, ReviewViewSet
 
 router = DefaultRouter()
 router.register("products", ProductViewSet, basename="product")
@@ -13,6 +12,6 @@ router.register("reviews", ReviewViewSet, basename="review")
 urlpatterns = [
     path("api/", include(router.urls)),
     path("api/health/", HealthView.as_view(), name="health"),
-    path("api/token/", obtain_auth_token, name="token"),
+    path("api/token/", ObtainToken.as_view(), name="token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
