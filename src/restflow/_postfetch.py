@@ -4,6 +4,11 @@
 loading every review. A ``PostFetch`` asks for exactly that: one query for the
 whole page, filtered to the page's keys, with the per-item ``limit`` applied in
 SQL by a ``ROW_NUMBER()`` window partitioned by the join key(s).
+
+Building and compiling that query through the ORM costs several times what the
+database takes to run it, so each ``PostFetch`` compiles it once per database
+alias and number of keys (a plan, see ``restflow._postfetch_plan``) and
+afterwards only binds the page's key values.
 """
 
 from __future__ import annotations
@@ -11,15 +16,20 @@ from __future__ import annotations
 import functools
 import keyword
 import operator
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Generic, cast, overload
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
 from django.db.models import F, Model, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
+from django.utils import timezone
 from typing_extensions import TypeVar
 
 from restflow._bridge import run_sync
+from restflow._postfetch_plan import Key as _Key
+from restflow._postfetch_plan import Plan, Unplannable, compile_plan
 
 __all__ = ["PostFetch"]
 
@@ -28,10 +38,11 @@ M = TypeVar("M", bound=Model)
 Row = TypeVar("Row", default=dict[str, Any])
 
 # Private names for the columns restflow adds to the query; stripped from rows.
-_KEY = "_restflow_key{}"
-_RANK = "_restflow_rank"
-
-_Key = tuple[Hashable, ...]
+_PRIVATE = "_restflow_"
+_KEY = _PRIVATE + "key{}"
+_RANK = _PRIVATE + "rank"
+#: Compiled plans kept per PostFetch (a paginated list needs two per database).
+_MAX_PLANS = 64
 
 
 def _sequence_of_str(name: str, value: object) -> tuple[str, ...]:
@@ -68,10 +79,11 @@ class PostFetch(Generic[Row]):
       ``PostFetch[Review]``. Name a TypedDict for dict rows:
       ``PostFetch[ReviewRow](..., values=[...])``.
 
-    Instances are immutable and safe to share between requests (define them
-    at module level). Pass them to ``serialized_response``/``paginated_response``
-    (and their async twins) as ``post_fetches=[...]``, or call :meth:`fetch` /
-    :meth:`afetch` yourself.
+    Instances are immutable and safe to share between requests and threads
+    (define them at module level): each compiles its query once per database
+    alias and number of keys, and a call only binds the key values. Pass them to
+    ``serialized_response``/``paginated_response`` (and their async twins) as
+    ``post_fetches=[...]``, or call :meth:`fetch` / :meth:`afetch` yourself.
     """
 
     @overload
@@ -145,6 +157,8 @@ class PostFetch(Generic[Row]):
         self._limit = limit
         self._related = tuple(joins)
         self._base = tuple(joins.values())
+        # (alias, number of keys, time zone) -> plan, or None where the ORM runs the query.
+        self._plans: dict[tuple[str, int, str | None], Plan | None] = {}
 
     def __repr__(self) -> str:
         joins = ", ".join(f"{r}={b!r}" for r, b in zip(self._related, self._base, strict=True))
@@ -170,16 +184,26 @@ class PostFetch(Generic[Row]):
 
         The default filters the configured queryset to the keys, ranks rows per
         key with ``ROW_NUMBER()`` and keeps ``limit`` of them, then selects
-        ``values`` (or instances) plus the key columns. Override to add
-        ``select_related`` or annotations; keep it lazy (it is evaluated in a
-        worker thread).
+        ``values`` (or instances) plus the key columns. :meth:`fetch` runs this
+        query compiled once per database alias and number of keys, binding only
+        the key values, and calls the method itself only when the ORM must build
+        the rows (e.g. a base queryset with ``prefetch_related``).
+
+        Override to change the query (passing a queryset with ``select_related``,
+        filters or annotations needs no override); keep it lazy (it is evaluated
+        in a worker thread). An override is called, and its queryset built and
+        compiled, on every fetch.
         """
-        queryset = self._queryset.all()
+        return self._shape(self._queryset.filter(self._key_filter(keys)))
+
+    def _key_filter(self, keys: Sequence[_Key]) -> Q:
         if len(self._related) == 1:
-            queryset = queryset.filter(**{f"{self._related[0]}__in": [key[0] for key in keys]})
-        else:
-            matches = (Q(**dict(zip(self._related, key, strict=True))) for key in keys)
-            queryset = queryset.filter(functools.reduce(operator.or_, matches))
+            return Q(**{f"{self._related[0]}__in": [key[0] for key in keys]})
+        matches = (Q(**dict(zip(self._related, key, strict=True))) for key in keys)
+        return functools.reduce(operator.or_, matches)
+
+    def _shape(self, queryset: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
+        """Rank and limit, order, and select the rows of a queryset filtered to the keys."""
         ordering = self._ordering(queryset)
         if self._limit is not None:
             rank = Window(
@@ -201,6 +225,50 @@ class PostFetch(Generic[Row]):
             return tuple(queryset.query.order_by)
         return tuple(queryset.model._meta.ordering) or ("pk",)
 
+    def _plan(self, alias: str, count: int) -> Plan | None:
+        # Plans are immutable and the dict is only ever read, set or cleared whole (each
+        # atomic), so threads share it without a lock; two threads may both compile a
+        # missing plan, and either result is the same.
+        cache_key = (
+            alias,
+            count,
+            # Datetime functions compile the current time zone into the SQL.
+            timezone.get_current_timezone_name() if settings.USE_TZ else None,
+        )
+        try:
+            return self._plans[cache_key]
+        except KeyError:
+            pass
+        plan = compile_plan(
+            self._queryset,
+            self._shape,
+            self._related,
+            count,
+            alias,
+            key_names=[_KEY.format(i) for i in range(len(self._related))],
+            hidden=_PRIVATE,
+        )
+        if len(self._plans) >= _MAX_PLANS:
+            self._plans.clear()  # an unpaginated list of ever-new sizes: start over
+        self._plans[cache_key] = plan
+        return plan
+
+    def _rows(self, keys: Sequence[_Key]) -> Iterator[tuple[_Key, Any]]:
+        """(key, row) for each related row of ``keys``, in order; one query."""
+        if type(self).get_queryset is _DEFAULT_GET_QUERYSET:
+            alias = self._queryset.db
+            plan = self._plan(alias, len(keys))
+            if plan is not None and plan.sql is None:
+                return iter(())
+            if plan is not None:
+                try:
+                    params = plan.bind(keys, connections[alias])
+                except Unplannable:
+                    pass  # a model instance or an expression as a key value
+                else:
+                    return plan.rows(alias, params)
+        return ((self._pop_key(row), row) for row in self.get_queryset(keys))
+
     # -- fetching ----------------------------------------------------------------
 
     def fetch(self, items: Sequence[Any]) -> None:
@@ -216,8 +284,8 @@ class PostFetch(Generic[Row]):
         wanted = list(dict.fromkeys(key for key in item_keys if None not in key))
         grouped: dict[_Key, list[Any]] = {}
         if wanted:
-            for row in self.get_queryset(wanted):
-                grouped.setdefault(self._pop_key(row), []).append(row)
+            for key, row in self._rows(wanted):
+                grouped.setdefault(key, []).append(row)
         for item, key in zip(items, item_keys, strict=True):
             self._attach(item, grouped.get(key, []))
 
@@ -232,16 +300,16 @@ class PostFetch(Generic[Row]):
         await run_sync(self.fetch, items)
 
     def _key_of(self, item: Any) -> _Key:
-        if isinstance(item, Mapping):
+        if isinstance(item, (dict, Mapping)):
             try:
-                return tuple(item[field] for field in self._base)
+                return tuple([item[field] for field in self._base])
             except KeyError as missing:
                 raise ImproperlyConfigured(
                     f"PostFetch({self._to_attr!r}): a base item has no key {missing}; "
                     "fetch it with the base rows (add it to their values())."
                 ) from None
         try:
-            return tuple(getattr(item, field) for field in self._base)
+            return tuple([getattr(item, field) for field in self._base])
         except AttributeError as missing:
             raise ImproperlyConfigured(
                 f"PostFetch({self._to_attr!r}): {type(item).__name__} has no attribute "
@@ -251,6 +319,7 @@ class PostFetch(Generic[Row]):
     def _pop_key(self, row: Any) -> _Key:
         names = [_KEY.format(i) for i in range(len(self._related))]
         if isinstance(row, dict):
+            row.pop(_RANK, None)  # there when the base queryset has values() of its own
             return tuple(row.pop(name) for name in names)
         key = tuple(getattr(row, name) for name in names)
         for name in (*names, _RANK):
@@ -280,3 +349,6 @@ class PostFetch(Generic[Row]):
         if self._limit == 1:
             return [] if value is None else [cast(Row, value)]
         return cast("list[Row]", value)
+
+
+_DEFAULT_GET_QUERYSET = PostFetch.get_queryset
