@@ -59,19 +59,27 @@ def _library_sync_face(cls: type) -> bool:
     return all(method_mode(cls, name, name)[0] is Override.DEFAULT for name in _SYNC_HOOKS)
 
 
-async def _apaginate(
-    paginator: drf_pagination.BasePagination,
-    queryset: QuerySet[_M, _Row] | Sequence[_Row],
-    request: Request,
-    view: APIView | None,
-) -> list[_Row] | None:
-    # One algorithm, the sync face (DRF's). Only where it runs is decided here.
-    if isinstance(queryset, Sequence) and _library_sync_face(type(paginator)):
-        return paginator.paginate_queryset(queryset, request, view)
-    return await run_sync(paginator.paginate_queryset, queryset, request, view)
+class _DRFAlgorithm(AsyncBasePagination):
+    """The async face of restflow's paginators: DRF's own algorithm, run where it belongs."""
+
+    async def apaginate_queryset(
+        self,
+        queryset: QuerySet[_M, _Row] | Sequence[_Row],
+        request: Request,
+        view: APIView | None = None,
+    ) -> list[_Row] | None:
+        """Async face of DRF's ``paginate_queryset``: one hop for a queryset, none for a list.
+
+        Override ``paginate_queryset`` (or its DRF hooks) to change the
+        algorithm; restflow then runs your code in a worker thread.
+        """
+        # One algorithm, the sync face (DRF's). Only where it runs is decided here.
+        if isinstance(queryset, Sequence) and _library_sync_face(type(self)):
+            return self.paginate_queryset(queryset, request, view)
+        return await run_sync(self.paginate_queryset, queryset, request, view)
 
 
-class PageNumberPagination(drf_pagination.PageNumberPagination, AsyncBasePagination):
+class PageNumberPagination(drf_pagination.PageNumberPagination, _DRFAlgorithm):
     """DRF's ``PageNumberPagination`` (``?page=``), with :meth:`apaginate_queryset`.
 
     Configure it as DRF's: ``page_size``, ``page_query_param``,
@@ -79,42 +87,16 @@ class PageNumberPagination(drf_pagination.PageNumberPagination, AsyncBasePaginat
     invalid or out-of-range page is a 404 "Invalid page.", as in DRF.
     """
 
-    async def apaginate_queryset(
-        self,
-        queryset: QuerySet[_M, _Row] | Sequence[_Row],
-        request: Request,
-        view: APIView | None = None,
-    ) -> list[_Row] | None:
-        """Async face of DRF's ``paginate_queryset``: one hop for a queryset, none for a list.
 
-        Override ``paginate_queryset`` (or its DRF hooks) to change the
-        algorithm; restflow then runs your code in a worker thread.
-        """
-        return await _apaginate(self, queryset, request, view)
-
-
-class LimitOffsetPagination(drf_pagination.LimitOffsetPagination, AsyncBasePagination):
+class LimitOffsetPagination(drf_pagination.LimitOffsetPagination, _DRFAlgorithm):
     """DRF's ``LimitOffsetPagination`` (``?limit=&offset=``), with :meth:`apaginate_queryset`.
 
     Configure it as DRF's: ``default_limit``, ``limit_query_param``,
     ``offset_query_param``, ``max_limit``.
     """
 
-    async def apaginate_queryset(
-        self,
-        queryset: QuerySet[_M, _Row] | Sequence[_Row],
-        request: Request,
-        view: APIView | None = None,
-    ) -> list[_Row] | None:
-        """Async face of DRF's ``paginate_queryset``: one hop for a queryset, none for a list.
 
-        Override ``paginate_queryset`` (or its DRF hooks) to change the
-        algorithm; restflow then runs your code in a worker thread.
-        """
-        return await _apaginate(self, queryset, request, view)
-
-
-class CursorPagination(drf_pagination.CursorPagination, AsyncBasePagination):
+class CursorPagination(drf_pagination.CursorPagination, _DRFAlgorithm):
     """DRF's ``CursorPagination`` (``?cursor=``), with :meth:`apaginate_queryset`.
 
     Configure it as DRF's: ``ordering`` (default ``"-created"``), ``page_size``,
@@ -122,19 +104,6 @@ class CursorPagination(drf_pagination.CursorPagination, AsyncBasePagination):
     cursor is a 404 "Invalid cursor", as in DRF. Cursor pagination orders the
     queryset in SQL, so it needs a ``QuerySet``, not a list.
     """
-
-    async def apaginate_queryset(
-        self,
-        queryset: QuerySet[_M, _Row] | Sequence[_Row],
-        request: Request,
-        view: APIView | None = None,
-    ) -> list[_Row] | None:
-        """Async face of DRF's ``paginate_queryset``, in one worker-thread hop.
-
-        Override ``paginate_queryset`` (or its DRF hooks) to change the
-        algorithm; restflow then runs your code in a worker thread.
-        """
-        return await _apaginate(self, queryset, request, view)
 
     def get_ordering(self, request: Request, queryset: Any, view: Any) -> tuple[str, ...]:
         """DRF's ordering: an ``OrderingFilter`` on the view, else :attr:`ordering`.
