@@ -9,40 +9,18 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "example"
+from tests._servers import free_port, manage, start_uvicorn, stop, wait_until_ready
+
 START_DEADLINE = 60.0
 REQUEST_TIMEOUT = 15.0
 PASSWORD = "demo-password-123"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=EXAMPLE,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
 
 
 def _lower(headers: Any) -> dict[str, str]:
@@ -86,43 +64,22 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         "DJANGO_SETTINGS_MODULE": "shop_project.settings",
         "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
     }
-    _manage(env, "migrate", "--noinput")
-    _manage(env, "createsuperuser", "--noinput", "--username", "demo", "--email", "d@example.com")
-    port = _free_port()
+    manage(env, "migrate", "--noinput")
+    manage(env, "createsuperuser", "--noinput", "--username", "demo", "--email", "d@example.com")
+    port = free_port()
     log = (tmp_path_factory.getbasetemp() / "uvicorn.log").open("wb")
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "uvicorn", "--app-dir", str(EXAMPLE)),
-            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-            "shop_project.asgi:application",
-        ],
-        cwd=EXAMPLE,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server = start_uvicorn("shop_project.asgi:application", port, env=env, log=log)
     try:
         running = Shop(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + START_DEADLINE
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"uvicorn exited with {server.returncode}; see {log.name}")
-            try:
-                if running.call("GET", "/api/health/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the demo did not answer within {START_DEADLINE}s; see {log.name}")
-            time.sleep(0.2)
+        wait_until_ready(
+            lambda: running.call("GET", "/api/health/")[0] == 200,
+            server,
+            log,
+            seconds=START_DEADLINE,
+        )
         yield running
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=15)
+        stop(server)
         log.close()
 
 

@@ -35,11 +35,7 @@ import hashlib
 import json
 import os
 import re
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -62,9 +58,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests._servers import free_port, manage, start_uvicorn, stop, wait_until_ready
+
 #: A generated request; its operation's four type parameters are schemathesis internals.
 FuzzCase: TypeAlias = Case[Any]
-EXAMPLE = Path(__file__).resolve().parent.parent / "example"
 START_DEADLINE = 60.0
 REQUEST_TIMEOUT = 15.0
 PASSWORD = "fuzz-password-123"
@@ -168,26 +165,6 @@ class Shop:
             connection.close()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=EXAMPLE,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return done.stdout
-
-
 def _health(base: str) -> int:
     with urllib.request.urlopen(base + "/api/health/", timeout=REQUEST_TIMEOUT) as response:
         status: int = response.status
@@ -206,44 +183,19 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         "DJANGO_SETTINGS_MODULE": "shop_project.settings",
         "FUZZ_PASSWORD": PASSWORD,
     }
-    _manage(env, "migrate", "--noinput")
-    made = json.loads(_manage(env, "shell", "-v", "0", "-c", SETUP_SCRIPT).splitlines()[-1])
-    port = _free_port()
+    manage(env, "migrate", "--noinput")
+    made = json.loads(manage(env, "shell", "-v", "0", "-c", SETUP_SCRIPT).splitlines()[-1])
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = (tmp_path_factory.getbasetemp() / "uvicorn-fuzz.log").open("wb")
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "uvicorn", "--app-dir", str(EXAMPLE)),
-            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-            "shop_project.asgi:application",
-        ],
-        cwd=EXAMPLE,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server = start_uvicorn("shop_project.asgi:application", port, env=env, log=log)
     try:
-        deadline = time.monotonic() + START_DEADLINE
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"uvicorn exited with {server.returncode}; see {log.name}")
-            try:
-                if _health(base) == 200:
-                    break
-            except (OSError, urllib.error.URLError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the demo did not answer within {START_DEADLINE}s; see {log.name}")
-            time.sleep(0.2)
+        # URLError (an OSError) while uvicorn is not listening yet counts as "not ready".
+        wait_until_ready(lambda: _health(base) == 200, server, log, seconds=START_DEADLINE)
         schema = schemathesis.openapi.from_url(f"{base}/api/schema/?format=json")
         yield Shop(base, database, made["token"], made["session"], schema)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=15)
+        stop(server)
         log.close()
 
 

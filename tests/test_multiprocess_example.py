@@ -27,12 +27,12 @@ skip. The uvicorn processes are always terminated and the database always droppe
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import json
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -41,11 +41,12 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import pytest
 from django.conf import settings
+
+from tests._servers import free_port, manage, start_uvicorn, stop, wait_until_ready
 
 pytestmark = [
     pytest.mark.redis,
@@ -58,7 +59,6 @@ pytestmark = [
 
 T = TypeVar("T")
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "example"
 #: Not 0 (the suite's ``cache.clear()``) nor 1 (``test_throttling_multiprocess.py``).
 REDIS_URL = "redis://127.0.0.1:6379/2"
 ANON_RATE = 20
@@ -217,39 +217,8 @@ class Shop:
             return found
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
-def _output(log: IO[bytes]) -> str:
-    log.seek(0)
-    return log.read().decode(errors="replace")[-4000:]
-
-
-def _wait_ready(port: int, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"uvicorn on port {port} exited with {process.returncode}:\n{_output(log)}")
-        try:
-            if _request(port, "GET", "/api/health/").status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"uvicorn on port {port} did not answer within {STARTUP_SECONDS} s")
+def _answers_health(port: int) -> bool:
+    return _request(port, "GET", "/api/health/").status == 200
 
 
 @pytest.fixture(scope="module")
@@ -266,43 +235,29 @@ def shop(database: str, redis_prefix: str) -> Iterator[Shop]:
         "SHOP_ANON_RATE": f"{ANON_RATE}/min",
         "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
     }
-    for args in (
-        ("migrate", "--noinput"),
-        ("createsuperuser", "--noinput", "--username", "mp", "--email", "mp@example.com"),
-    ):
-        done = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=EXAMPLE,
-            env=env,
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        if done.returncode != 0:
-            pytest.fail(
-                f"manage.py {args[0]} failed:\n{done.stdout.decode()}{done.stderr.decode()}"
-            )
+    manage(env, "migrate", "--noinput")
+    manage(env, "createsuperuser", "--noinput", "--username", "mp", "--email", "mp@example.com")
     with contextlib.ExitStack() as stack:
         started: list[tuple[int, subprocess.Popen[bytes], IO[bytes]]] = []
         for _ in range(2):
-            port = _free_port()
-            log: IO[bytes] = stack.enter_context(tempfile.TemporaryFile())
-            process = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "uvicorn", "--app-dir", str(EXAMPLE)),
-                    *("--host", "127.0.0.1", "--port", str(port)),
-                    *("--log-level", "warning", "--no-access-log"),
-                    "shop_project.asgi:application",
-                ],
-                cwd=EXAMPLE,
+            port = free_port()
+            log: IO[bytes] = stack.enter_context(tempfile.NamedTemporaryFile())
+            process = start_uvicorn(
+                "shop_project.asgi:application",
+                port,
                 env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                log=log,
+                extra_args=["--no-access-log"],
             )
-            stack.callback(_stop, process)
+            stack.callback(stop, process)
             started.append((port, process, log))
         for port, process, output in started:
-            _wait_ready(port, process, output)
+            wait_until_ready(
+                functools.partial(_answers_health, port),
+                process,
+                output,
+                seconds=STARTUP_SECONDS,
+            )
         first, second = (port for port, _, _ in started)
         answer = _request(first, "POST", "/api/token/", {"username": "mp", "password": PASSWORD})
         assert answer.status == 200, answer.body

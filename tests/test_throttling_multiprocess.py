@@ -11,15 +11,13 @@ missing Redis server is a failure, not a skip.
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import json
 import os
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +27,7 @@ from typing import IO
 import pytest
 from django.conf import settings
 
+from tests._servers import free_port, start_uvicorn, stop, wait_until_ready
 from tests.mp_app import RATE
 
 pytestmark = [
@@ -48,13 +47,6 @@ STARTUP_SECONDS = 15.0
 REQUEST_TIMEOUT = 10.0
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _get(port: int, path: str) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
     try:
@@ -65,23 +57,15 @@ def _get(port: int, path: str) -> tuple[int, bytes]:
         connection.close()
 
 
-def _wait_ready(port: int, process: subprocess.Popen[bytes], log: IO[bytes]) -> int:
-    """The server's pid once it answers on ``port``; fails if it exits or stays silent."""
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            output = log.read().decode(errors="replace")
-            pytest.fail(f"uvicorn on port {port} exited with {process.returncode}:\n{output}")
-        try:
-            status, body = _get(port, "/ready/")
-        except OSError:
-            time.sleep(0.1)
-            continue
-        assert status == 200, body
-        pid: int = json.loads(body)["pid"]
-        return pid
-    pytest.fail(f"uvicorn on port {port} did not answer within {STARTUP_SECONDS} s")
+def _answers(port: int) -> bool:
+    return _get(port, "/ready/")[0] == 200
+
+
+def _pid(port: int) -> int:
+    status, body = _get(port, "/ready/")
+    assert status == 200, body
+    pid: int = json.loads(body)["pid"]
+    return pid
 
 
 @pytest.fixture
@@ -120,35 +104,24 @@ def servers(redis_prefix: str) -> Iterator[dict[int, int]]:
     started: list[tuple[int, subprocess.Popen[bytes], IO[bytes]]] = []
     with contextlib.ExitStack() as logs:
         for _ in range(2):
-            port = _free_port()
-            log = logs.enter_context(tempfile.TemporaryFile())
-            command = [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
+            port = free_port()
+            log = logs.enter_context(tempfile.NamedTemporaryFile())
+            process = start_uvicorn(
                 "tests.mp_app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ]
-            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-            logs.callback(_stop, process)
+                port,
+                env=env,
+                log=log,
+                cwd=ROOT,
+                app_dir=None,
+                extra_args=["--factory", "--no-access-log"],
+            )
+            logs.callback(stop, process)
             started.append((port, process, log))
-        yield {port: _wait_ready(port, process, log) for port, process, log in started}
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
+        for port, process, output in started:
+            wait_until_ready(
+                functools.partial(_answers, port), process, output, seconds=STARTUP_SECONDS
+            )
+        yield {port: _pid(port) for port, _, _ in started}
 
 
 def test_exactly_the_rate_passes_across_two_processes(servers: dict[int, int]) -> None:

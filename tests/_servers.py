@@ -1,0 +1,101 @@
+"""Real servers for the tests that need one: uvicorn subprocesses on 127.0.0.1.
+
+Shared by the example-app smoke, fuzz and multi-process tests and the
+multi-process throttle test, so starting, waiting for and stopping a server
+is written once.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+#: The demo shop project.
+EXAMPLE = Path(__file__).resolve().parent.parent / "example"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def manage(env: Mapping[str, str], *args: str) -> str:
+    """Run the example's ``manage.py`` with ``args``; return its output (fails loudly)."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=EXAMPLE,
+        env=dict(env),
+        check=True,
+        capture_output=True,
+        timeout=120,
+        text=True,
+    )
+    return done.stdout
+
+
+def start_uvicorn(
+    app: str,
+    port: int,
+    *,
+    env: Mapping[str, str],
+    log: IO[bytes],
+    cwd: Path = EXAMPLE,
+    app_dir: Path | None = EXAMPLE,
+    extra_args: Sequence[str] = (),
+) -> subprocess.Popen[bytes]:
+    """Serve the ASGI ``app`` (``module:attribute``) on 127.0.0.1:``port``."""
+    command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+    if app_dir is not None:
+        command += ["--app-dir", str(app_dir)]
+    command += ["--log-level", "warning", *extra_args]
+    return subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_until_ready(
+    ready: Callable[[], bool],
+    process: subprocess.Popen[bytes],
+    log: IO[bytes],
+    *,
+    seconds: float,
+) -> None:
+    """Poll ``ready()`` until it is true; fail if the server exits or stays silent."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"uvicorn exited with {process.returncode}:\n{_tail(log)}")
+        try:
+            if ready():
+                return
+        except OSError:
+            pass  # not listening yet
+        if time.monotonic() > deadline:
+            pytest.fail(f"uvicorn did not answer within {seconds} s:\n{_tail(log)}")
+        time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen[bytes], *, seconds: float = 15.0) -> None:
+    """Terminate ``process``, killing it if it does not exit in ``seconds``."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=seconds)
+
+
+def _tail(log: IO[bytes]) -> str:
+    try:
+        with open(log.name, "rb") as output:
+            return output.read().decode(errors="replace")[-4000:]
+    except (OSError, TypeError):
+        return "(no log)"
