@@ -40,6 +40,7 @@ __all__ = [
     "hook_mode",
     "hook_step",
     "hop_count",
+    "library_hooks",
     "method_mode",
     "override_step",
     "per_class",
@@ -346,6 +347,18 @@ def method_mode(cls: type, sync_name: str, async_name: str) -> tuple[Override, s
             return Override.ASYNC, sync_name
         return Override.SYNC, sync_name
     return Override.DEFAULT, sync_name
+
+
+@per_class
+def library_hooks(cls: type, names: tuple[str, ...]) -> bool:
+    """True when none of ``cls``'s sync hooks ``names`` is a user's override.
+
+    Batteries use it to keep DRF's pure algorithm on the loop: a subclass that
+    overrides one of the hooks it calls may do I/O, so it runs in a thread.
+    Only the sync names are asked about: a user's ``a`` method that calls
+    ``super()`` keeps the fast path.
+    """
+    return all(method_mode(cls, name, name)[0] is Override.DEFAULT for name in names)
 
 
 def override_step(

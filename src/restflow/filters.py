@@ -23,7 +23,7 @@ from django.db.models import Model, QuerySet
 from rest_framework import filters as drf_filters
 from rest_framework.request import Request
 
-from restflow._bridge import Override, method_mode, per_class, register_inline, run_sync
+from restflow._bridge import Override, library_hooks, method_mode, register_inline, run_sync
 from restflow.protocols import AsyncBaseFilterBackend
 
 if TYPE_CHECKING:
@@ -59,15 +59,26 @@ _ORDERING_HOOKS = (
 )
 
 
-@per_class
-def _library_only(cls: type, names: tuple[str, ...]) -> bool:
-    """True when none of the sync hooks ``names`` of ``cls`` is user code."""
-    # Passing the sync name twice asks only "is this sync hook user code?": a
-    # user's ``afilter_queryset`` that calls ``super()`` keeps the fast path.
-    return all(method_mode(cls, name, name)[0] is Override.DEFAULT for name in names)
+class _DRFAlgorithm(AsyncBaseFilterBackend):
+    """The async face of restflow's filters: DRF's own ``filter_queryset``, run where it belongs."""
+
+    async def afilter_queryset(
+        self, request: Request, queryset: QuerySet[_M, _Row], view: APIView
+    ) -> QuerySet[_M, _Row]:
+        """Async face of DRF's ``filter_queryset``, on the loop unless user code is involved.
+
+        Override ``filter_queryset`` or DRF's hooks to change the filtering;
+        restflow then runs your code in a worker thread.
+        """
+        if self._runs_on_loop(request, view):
+            return self.filter_queryset(request, queryset, view)
+        return await run_sync(self.filter_queryset, request, queryset, view)
+
+    def _runs_on_loop(self, request: Request, view: APIView) -> bool:
+        raise NotImplementedError
 
 
-class SearchFilter(drf_filters.SearchFilter, AsyncBaseFilterBackend):
+class SearchFilter(drf_filters.SearchFilter, _DRFAlgorithm):
     """DRF's ``SearchFilter`` (``?search=``), with :meth:`afilter_queryset`.
 
     Searches the view's ``search_fields``; a field prefixed ``^`` matches the
@@ -75,21 +86,13 @@ class SearchFilter(drf_filters.SearchFilter, AsyncBaseFilterBackend):
     prefix ``icontains``.
     """
 
-    async def afilter_queryset(
-        self, request: Request, queryset: QuerySet[_M, _Row], view: APIView
-    ) -> QuerySet[_M, _Row]:
-        """Async face of DRF's ``filter_queryset``, on the loop (it only builds a query).
-
-        Override ``filter_queryset`` or DRF's hooks (``get_search_fields``,
-        ``construct_search``, ...) to change the search; restflow then runs
-        your code in a worker thread.
-        """
-        if _library_only(type(self), _SEARCH_HOOKS):
-            return self.filter_queryset(request, queryset, view)
-        return await run_sync(self.filter_queryset, request, queryset, view)
+    def _runs_on_loop(self, request: Request, view: APIView) -> bool:
+        # Override ``get_search_fields``, ``construct_search``, ... and restflow
+        # runs your code in a worker thread.
+        return library_hooks(type(self), _SEARCH_HOOKS)
 
 
-class OrderingFilter(drf_filters.OrderingFilter, AsyncBaseFilterBackend):
+class OrderingFilter(drf_filters.OrderingFilter, _DRFAlgorithm):
     """DRF's ``OrderingFilter`` (``?ordering=a,-b``), with :meth:`afilter_queryset`.
 
     Orders by the requested terms that are valid (the view's
@@ -97,20 +100,12 @@ class OrderingFilter(drf_filters.OrderingFilter, AsyncBaseFilterBackend):
     serializer's readable fields), else by the view's ``ordering``.
     """
 
-    async def afilter_queryset(
-        self, request: Request, queryset: QuerySet[_M, _Row], view: APIView
-    ) -> QuerySet[_M, _Row]:
-        """Async face of DRF's ``filter_queryset``, on the loop unless user code is involved.
-
-        Override ``filter_queryset`` or DRF's hooks (``get_ordering``,
-        ``get_valid_fields``, ...) to change the ordering; restflow then runs
-        your code in a worker thread.
-        """
-        if _library_only(type(self), _ORDERING_HOOKS) and not self._asks_user_serializer(
+    def _runs_on_loop(self, request: Request, view: APIView) -> bool:
+        # Override ``get_ordering``, ``get_valid_fields``, ... and restflow runs
+        # your code in a worker thread.
+        return library_hooks(type(self), _ORDERING_HOOKS) and not self._asks_user_serializer(
             request, view
-        ):
-            return self.filter_queryset(request, queryset, view)
-        return await run_sync(self.filter_queryset, request, queryset, view)
+        )
 
     def _asks_user_serializer(self, request: Request, view: APIView) -> bool:
         # DRF reads the serializer's fields only for a requested ordering when

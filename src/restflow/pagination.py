@@ -26,7 +26,7 @@ from django.db.models import Model, QuerySet
 from rest_framework import pagination as drf_pagination
 from rest_framework.request import Request
 
-from restflow._bridge import Override, method_mode, per_class, run_sync
+from restflow._bridge import library_hooks, run_sync
 from restflow.protocols import AsyncBasePagination
 
 if TYPE_CHECKING:
@@ -51,14 +51,6 @@ _SYNC_HOOKS = (
 )
 
 
-@per_class
-def _library_sync_face(cls: type) -> bool:
-    """True when ``cls`` paginates with DRF's and restflow's code only."""
-    # Passing the sync name twice asks only "is this sync hook user code?": a
-    # user's ``apaginate_queryset`` that calls ``super()`` keeps the fast path.
-    return all(method_mode(cls, name, name)[0] is Override.DEFAULT for name in _SYNC_HOOKS)
-
-
 class _DRFAlgorithm(AsyncBasePagination):
     """The async face of restflow's paginators: DRF's own algorithm, run where it belongs."""
 
@@ -74,7 +66,7 @@ class _DRFAlgorithm(AsyncBasePagination):
         algorithm; restflow then runs your code in a worker thread.
         """
         # One algorithm, the sync face (DRF's). Only where it runs is decided here.
-        if isinstance(queryset, Sequence) and _library_sync_face(type(self)):
+        if isinstance(queryset, Sequence) and library_hooks(type(self), _SYNC_HOOKS):
             return self.paginate_queryset(queryset, request, view)
         return await run_sync(self.paginate_queryset, queryset, request, view)
 
