@@ -43,6 +43,7 @@ from restflow._bridge import (
     method_mode,
     override_step,
     run_sync,
+    sync_override_step,
 )
 from restflow._checks import object_permissions_flow
 from restflow._helpers import S, SIn, SOut, _read_data
@@ -303,7 +304,7 @@ class AsyncGenericAPIView(_GenericCore[M, S, SIn, SOut], AsyncAPIView[S, SIn, SO
 
         A sync ``get_object`` override on the class is honoured (in a worker thread).
         """
-        step = _sync_name_override(self, "get_object", "aget_object")
+        step = sync_override_step(self, "get_object", "aget_object")
         if step is not None:
             return cast(M, await drive_async(_one(step)))
         return await drive_async(self._default_object_flow())
@@ -313,7 +314,7 @@ class AsyncGenericAPIView(_GenericCore[M, S, SIn, SOut], AsyncAPIView[S, SIn, SO
 
         A sync ``filter_queryset`` override on the class is honoured (in a worker thread).
         """
-        step = _sync_name_override(self, "filter_queryset", "afilter_queryset", queryset)
+        step = sync_override_step(self, "filter_queryset", "afilter_queryset", queryset)
         if step is not None:
             return cast("QuerySet[M, Any]", await drive_async(_one(step)))
         return await drive_async(self._default_filter_flow(queryset))
@@ -325,7 +326,7 @@ class AsyncGenericAPIView(_GenericCore[M, S, SIn, SOut], AsyncAPIView[S, SIn, SO
 
         A sync ``paginate_queryset`` override on the class is honoured (in a worker thread).
         """
-        step = _sync_name_override(self, "paginate_queryset", "apaginate_queryset", queryset)
+        step = sync_override_step(self, "paginate_queryset", "apaginate_queryset", queryset)
         page = await drive_async(_one(step or self._default_paginate_step(queryset)))
         return None if page is None else list(page)
 
@@ -336,14 +337,6 @@ class AsyncGenericAPIView(_GenericCore[M, S, SIn, SOut], AsyncAPIView[S, SIn, SO
 
 def _one(step: Step[Any]) -> Flow[Any]:
     return (yield step)
-
-
-def _sync_name_override(view: Any, sync_name: str, async_name: str, *args: Any) -> Step[Any] | None:
-    # A user's override of DRF's (sync) name, when they did not override the async twin:
-    # the async twin must honour it (in a worker thread) rather than bypass it.
-    if method_mode(type(view), sync_name, async_name)[1] != sync_name:
-        return None
-    return override_step(view, sync_name, async_name, *args)
 
 
 async def _action(
