@@ -37,6 +37,7 @@ from restflow._bridge import (
     Override,
     Step,
     acall,
+    call_step,
     drive_async,
     drive_sync,
     hook_step,
@@ -198,24 +199,15 @@ class _GenericCore(
         return step if step is not None else Step.blocking(getattr(self, name), target)
 
     def _output_flow(self, serializer: BaseSerializer[Any]) -> Flow[Any]:
-        # DRF renders the validated serializer itself; with a distinct response
-        # serializer, the saved instance is rendered by that one instead.
-        if self._renders_with_request_serializer():
-            return (yield Step.blocking(_read_data, serializer))
-        return (yield from self._render_flow(serializer.instance, None, many=False))
-
-    def _renders_with_request_serializer(self) -> bool:
-        cls = type(self)
-        return (
-            self.request_serializer_class is None
-            and self.response_serializer_class is None
-            and method_mode(cls, "get_request_serializer_class", "aget_request_serializer_class")[0]
-            is Override.DEFAULT
-            and method_mode(cls, "get_response_serializer_class", "aget_response_serializer_class")[
-                0
-            ]
-            is Override.DEFAULT
+        # DRF renders the validated serializer itself; when the response serializer
+        # (the class, an ActionConfig, a getter override) is another class, the
+        # saved instance is rendered by that one instead.
+        response_class = yield call_step(
+            self, "get_response_serializer_class", "aget_response_serializer_class"
         )
+        if response_class is type(serializer):
+            return (yield Step.blocking(_read_data, serializer))
+        return (yield from self._render_flow(serializer.instance, response_class, many=False))
 
     def _list_flow(self) -> Flow[Response]:
         queryset = yield from self._queryset_flow()

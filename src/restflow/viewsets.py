@@ -226,16 +226,6 @@ class _GenericActionConfigs(
     #: Per-action overrides; a config's ``queryset`` must be of the view's model.
     action_configs: Mapping[ActionName, ActionConfig[M]] = {}
 
-    def _renders_with_request_serializer(self) -> bool:
-        # A split configured for this action renders the saved instance with the
-        # response serializer, as a split declared on the class does.
-        config = self._config()
-        if config.request_serializer_class is not UNSET:
-            return False
-        if config.response_serializer_class is not UNSET:
-            return False
-        return super()._renders_with_request_serializer()
-
     def get_queryset(self) -> QuerySet[M]:
         configured = self._config().queryset
         if configured is UNSET:
