@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.db import connections
 from django.test import AsyncClient
 from rest_framework.test import APIClient
 
@@ -43,6 +45,26 @@ def _clear_cache() -> None:
     """Start every test with an empty default cache (throttle history lives there; with
     ``RESTFLOW_TEST_CACHE=redis`` it would otherwise carry over between tests and runs)."""
     cache.clear()
+
+
+@pytest.fixture
+def closes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The threads on which a database connection was closed (Django's ``close()``).
+
+    Spied on rather than observed on the raw connection: SQLite's in-memory test
+    database ignores ``close()``, PostgreSQL honours it; Django calls it either way.
+    """
+    seen: list[str] = []
+    wrapper = type(connections["default"])
+    original = wrapper.close
+
+    def spy(self: Any) -> None:
+        if self.connection is not None:
+            seen.append(threading.current_thread().name)
+        original(self)
+
+    monkeypatch.setattr(wrapper, "close", spy)
+    return seen
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """``restflow.asgi``: Django's ASGI handler with pooled, reused request threads.
 
-The handlers are driven directly with ASGI ``scope``/``receive``/``send`` (Django's
-``AsyncClient`` builds its own handler), by the tiny driver :func:`call` below.
+The handlers are driven directly with ASGI ``scope``/``receive``/``send`` by the tiny
+client in ``tests/_asgi.py``; the signals' placement is tested in ``test_asgi_signals.py``.
 """
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
-import json
 import threading
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
 import pytest
@@ -28,67 +27,9 @@ from rest_framework.response import Response
 
 from restflow.asgi import ASGIHandler, ExecutorPool, get_asgi_application
 from restflow.views import AsyncAPIView
+from tests._asgi import App, call, drained
 
 pytestmark = [pytest.mark.urls(__name__)]
-
-App = Callable[..., Awaitable[None]]
-
-
-# -- a tiny ASGI driver -------------------------------------------------------------------
-
-
-async def call(
-    app: App,
-    url: str,
-    *,
-    headers: Mapping[str, str] | None = None,
-    disconnect: asyncio.Event | None = None,
-) -> tuple[int, Any]:
-    """Send one GET to ``app``; return the status and the JSON body (else the raw bytes).
-
-    ``disconnect``, once set, makes the client hang up (``http.disconnect``).
-    """
-    scope: dict[str, Any] = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": url,
-        "raw_path": url.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver")]
-        + [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    body_sent = False
-    hang_up = disconnect if disconnect is not None else asyncio.Event()
-    status = 0
-    chunks: list[bytes] = []
-
-    async def receive() -> dict[str, Any]:
-        nonlocal body_sent
-        if not body_sent:
-            body_sent = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await hang_up.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: Mapping[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        else:
-            chunks.append(message.get("body", b""))
-
-    await app(scope, receive, send)
-    content = b"".join(chunks)
-    try:
-        return status, json.loads(content)
-    except ValueError:
-        return status, content
 
 
 # -- views --------------------------------------------------------------------------------
@@ -291,26 +232,6 @@ async def test_settings_size_the_pool(settings: Any) -> None:
 # -- database connections -----------------------------------------------------------------
 
 
-@pytest.fixture
-def closes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The threads on which a database connection was closed (Django's ``close()``).
-
-    Spied on rather than observed on the raw connection: SQLite's in-memory test
-    database ignores ``close()``, PostgreSQL honours it; Django calls it either way.
-    """
-    seen: list[str] = []
-    wrapper = type(connections["default"])
-    original = wrapper.close
-
-    def spy(self: Any) -> None:
-        if self.connection is not None:
-            seen.append(_thread_name())
-        original(self)
-
-    monkeypatch.setattr(wrapper, "close", spy)
-    return seen
-
-
 @pytest.mark.django_db(transaction=True)
 async def test_conn_max_age_0_closes_the_connection_after_each_request(
     monkeypatch: pytest.MonkeyPatch, closes: list[str]
@@ -318,8 +239,10 @@ async def test_conn_max_age_0_closes_the_connection_after_each_request(
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     app = get_asgi_application()
     _, first = await call(app, "/database/")
+    await drained(app)
     assert closes == first["threads"]  # closed by request_finished, on the request's thread
     _, second = await call(app, "/database/")
+    await drained(app)
     assert second["threads"] == first["threads"]  # the same pooled thread
     # Closed again after the second request (SQLite's in-memory database ignores
     # close(), so Django may also close it at request_started: never elsewhere).

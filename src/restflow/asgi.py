@@ -14,15 +14,32 @@ when the request is done. One request still runs its sync work on one thread,
 and no two requests share a thread at the same time; threads, and the
 connections Django keeps on them, are reused.
 
-Database connections follow Django's rules unchanged: ``request_started`` and
-``request_finished`` run ``close_old_connections`` on the request's own pooled
-thread, so ``CONN_MAX_AGE = 0`` closes the connection at the end of every
-request and ``CONN_MAX_AGE > 0`` keeps it open on that thread for the next
-request that borrows it, as a threaded WSGI server does. A request that ends
-without ``request_finished`` (an exception escaping Django's handler, a
-cancelled task) gets the same ``close_old_connections`` call queued on its
-thread before the thread is lent again. An executor retired from the pool closes
-its thread's connections first.
+Django's own signal receivers cost no thread hop. Django sends
+``request_started`` before the view and closes the response after it, and each
+of those runs its sync receivers in a hop to the request's thread: two hops a
+request, even for a view that never leaves the event loop. Django connects three
+sync receivers there, and none needs a hop of its own:
+
+- ``reset_queries`` and ``close_old_connections`` tidy the connections *of the
+  request's thread*. restflow runs the ``request_started`` pair on that thread
+  just before the request's first piece of sync work there, in the same hop, and
+  the ``request_finished`` ``close_old_connections`` on that thread after the
+  response is sent, queued ahead of any later request's work on the thread. A
+  request that never uses its thread (an all-async path) runs neither: its
+  thread's connections are as the previous request left them.
+- ``reset_urlconf`` resets a context-local setting and runs on the event loop.
+
+Any other sync receiver (yours, or a library's) makes restflow send the signal
+exactly as Django does, in a hop, with every receiver in order. Async receivers
+are awaited on the loop, as Django's ``asend`` does. So ``CONN_MAX_AGE = 0``
+still closes a connection at the end of every request that used it, and
+``CONN_MAX_AGE > 0`` keeps it open on that thread for the next request that
+borrows it, as a threaded WSGI server does; an expired connection is closed
+before the next request that uses the thread touches it. A request that ends
+without ``request_finished`` (an exception escaping the handler, a cancelled
+task) gets the same ``close_old_connections`` queued on its thread before the
+thread is lent again. An executor retired from the pool closes its thread's
+connections first.
 
 Sizing (keyword arguments, else settings, else the defaults):
 
@@ -46,17 +63,28 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 import itertools
+import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Final
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
+from typing import Any, Final, ParamSpec, TypeVar
 
 import django
-from asgiref.sync import ThreadSensitiveContext
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
+from django.core import signals
+from django.core.cache import caches, close_caches
+from django.core.cache.backends.base import BaseCache
+from django.core.exceptions import RequestAborted
 from django.core.handlers import asgi as django_asgi
-from django.db import close_old_connections, connections
+from django.core.handlers.base import reset_urlconf
+from django.db import close_old_connections, connections, reset_queries
+from django.dispatch import Signal
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import set_script_prefix
 
 __all__ = ["ASGIHandler", "ExecutorPool", "get_asgi_application"]
 
@@ -70,10 +98,62 @@ DEFAULT_MAX_IDLE_EXECUTORS: Final = 64
 
 
 _numbers = itertools.count(1)
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+logger = logging.getLogger("restflow.asgi")
 
 
 def _close_all_connections() -> None:
     connections.close_all()
+
+
+def _log_failure(future: Future[object]) -> None:
+    if not future.cancelled() and (error := future.exception()) is not None:
+        logger.error("Upkeep after a request failed on its thread", exc_info=error)
+
+
+class RequestThread(ThreadPoolExecutor):
+    """A one-thread executor that :class:`ExecutorPool` lends to one request at a time.
+
+    Besides running the request's sync work, it holds the request's thread upkeep:
+    :meth:`before_first_job` work runs on the thread just before the request's first
+    job (and not at all if there is none), :meth:`after_request` work only if the
+    request used the thread. :attr:`used` says whether it did.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1, thread_name_prefix=f"restflow-asgi-{next(_numbers)}")
+        self.used = False
+        self._before_first: Callable[[], object] | None = None
+
+    def lend(self) -> None:
+        """Start a new request: forget the previous one's use of the thread."""
+        self.used = False
+        self._before_first = None
+
+    def before_first_job(self, job: Callable[[], object]) -> None:
+        """Run ``job`` on the thread before this request's first job there, if any."""
+        self._before_first = job
+
+    def after_request(self, job: Callable[[], object]) -> None:
+        """Queue ``job`` on the thread now (ahead of later requests), if this request used it.
+
+        The loop does not wait for it; a failure is logged (logger ``restflow.asgi``).
+        """
+        if self.used:
+            ThreadPoolExecutor.submit(self, job).add_done_callback(_log_failure)
+
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        self.used = True
+        job, self._before_first = self._before_first, None
+        if job is None:
+            return super().submit(fn, *args, **kwargs)
+
+        def upkeep_first() -> _T:
+            job()
+            return fn(*args, **kwargs)
+
+        return super().submit(upkeep_first)
 
 
 class ExecutorPool:
@@ -94,8 +174,8 @@ class ExecutorPool:
         self.max_executors = max_executors
         self.max_idle = max_idle
         self._lock = threading.Lock()
-        self._idle: list[ThreadPoolExecutor] = []
-        self._waiters: collections.deque[asyncio.Future[ThreadPoolExecutor]] = collections.deque()
+        self._idle: list[RequestThread] = []
+        self._waiters: collections.deque[asyncio.Future[RequestThread]] = collections.deque()
         self._size = 0
         self._closed = False
 
@@ -109,22 +189,24 @@ class ExecutorPool:
         """Executors waiting in the pool to be lent."""
         return len(self._idle)
 
-    async def acquire(self) -> ThreadPoolExecutor:
+    async def acquire(self) -> RequestThread:
         """Lend an executor: an idle one, a new one, or (at the limit) the next one returned."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("ExecutorPool is closed; the server is shutting down.")
             if self._idle:
-                return self._idle.pop()
+                executor = self._idle.pop()
+                executor.lend()
+                return executor
             if self._size < self.max_executors:
                 self._size += 1
-                return ThreadPoolExecutor(
-                    max_workers=1, thread_name_prefix=f"restflow-asgi-{next(_numbers)}"
-                )
-            waiter: asyncio.Future[ThreadPoolExecutor] = asyncio.get_running_loop().create_future()
+                return RequestThread()
+            waiter: asyncio.Future[RequestThread] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
         try:
-            return await waiter
+            executor = await waiter
+            executor.lend()
+            return executor
         except asyncio.CancelledError:
             with self._lock:
                 if waiter in self._waiters:
@@ -134,16 +216,16 @@ class ExecutorPool:
                 self.release(waiter.result())
             raise
 
-    def release(self, executor: ThreadPoolExecutor, *, finished: bool = True) -> None:
+    def release(self, executor: RequestThread, *, finished: bool = True) -> None:
         """Take ``executor`` back.
 
         ``finished=False`` says the request ended without Django's
-        ``request_finished`` signal: ``close_old_connections`` is queued on the
-        executor's thread first, so the next request never inherits a connection
+        ``request_finished`` signal: if it used the thread, ``close_old_connections``
+        is queued there first, so the next request never inherits a connection
         that should have been closed.
         """
         if not finished:
-            executor.submit(close_old_connections)
+            executor.after_request(close_old_connections)
         while True:
             with self._lock:
                 if self._closed:
@@ -163,9 +245,7 @@ class ExecutorPool:
             if self._hand_over(waiter, executor):
                 return
 
-    def _hand_over(
-        self, waiter: asyncio.Future[ThreadPoolExecutor], executor: ThreadPoolExecutor
-    ) -> bool:
+    def _hand_over(self, waiter: asyncio.Future[RequestThread], executor: RequestThread) -> bool:
         """Give ``executor`` to a waiting request; False if that request is gone."""
         if waiter.done():
             return False
@@ -184,9 +264,7 @@ class ExecutorPool:
             return False
         return True
 
-    def _resolve(
-        self, waiter: asyncio.Future[ThreadPoolExecutor], executor: ThreadPoolExecutor
-    ) -> None:
+    def _resolve(self, waiter: asyncio.Future[RequestThread], executor: RequestThread) -> None:
         if waiter.done():  # cancelled meanwhile
             self.release(executor)
         else:
@@ -216,16 +294,62 @@ def _retire(executor: ThreadPoolExecutor) -> None:
     executor.shutdown(wait=False)
 
 
-def _fail(waiter: asyncio.Future[ThreadPoolExecutor]) -> None:
+def _fail(waiter: asyncio.Future[RequestThread]) -> None:
     if not waiter.done():
         waiter.set_exception(RuntimeError("ExecutorPool closed while waiting for an executor."))
 
 
-class ASGIHandler(django_asgi.ASGIHandler):
-    """Django's ``ASGIHandler`` whose per-request thread comes from an :class:`ExecutorPool`.
+#: Django's own sync receivers of ``request_started``/``request_finished`` that tidy
+#: the connections of the thread they run on: run on the request's thread, in a hop
+#: the request makes anyway (see the module docstring).
+_THREAD_UPKEEP: Final[frozenset[Callable[..., object]]] = frozenset(
+    {close_old_connections, reset_queries}
+)
 
-    Everything else (middleware, request parsing, signals, disconnect handling,
-    streaming) is Django's own handler.
+
+def _runs_on_loop(receiver: Callable[..., object]) -> bool:
+    """Whether Django's own ``receiver`` only touches this request's context, without I/O.
+
+    ``reset_urlconf`` resets a context-local setting; ``close_caches`` closes the
+    caches this context opened, which is a no-op unless one of them has a
+    ``close()`` of its own (memcached's, a third-party backend's).
+    """
+    if receiver is reset_urlconf:
+        return True
+    if receiver is close_caches:
+        return all(
+            type(cache).close is BaseCache.close for cache in caches.all(initialized_only=True)
+        )
+    return False
+
+
+def _closes_on_loop(closer: Callable[[], object]) -> bool:
+    """Whether a response's resource closer only closes the request's body.
+
+    Django's handler adds ``request.close`` to every response, and closes the body
+    file on the loop itself. Uploaded files (closing one deletes its temporary
+    file) and any other resource go to a thread, as in Django.
+    """
+    request = getattr(closer, "__self__", None)
+    return (
+        isinstance(request, HttpRequest)
+        and getattr(closer, "__func__", None) in _REQUEST_CLOSE
+        and not getattr(request, "_files", None)
+    )
+
+
+_REQUEST_CLOSE: Final = frozenset({HttpRequest.close, django_asgi.ASGIRequest.close})
+
+#: The executor lent to the request this task serves.
+_lent: contextvars.ContextVar[RequestThread] = contextvars.ContextVar("restflow_asgi_lent")
+
+
+class ASGIHandler(django_asgi.ASGIHandler):
+    """Django's ``ASGIHandler`` with pooled request threads and hop-free built-in signals.
+
+    Request parsing, middleware, the view, disconnect handling and response
+    sending are Django's own methods; :meth:`handle` sequences them and sends
+    ``request_started``/``request_finished`` as the module docstring says.
     """
 
     def __init__(
@@ -248,15 +372,109 @@ class ASGIHandler(django_asgi.ASGIHandler):
         finished = False
         try:
             async with ThreadSensitiveContext(executor=executor):
-                # Its own task, hence its own copy of the caller's context. asgiref
+                # Its own task, hence its own copy of the caller's context: asgiref
                 # copies context variables set by sync code back to the awaiting
-                # context, and since Django 6 ``handle`` runs the view in the
-                # calling task: without a task of its own, they would outlive the
-                # request and show up in the next one served from that task.
-                await asyncio.create_task(self.handle(scope, receive, send))
+                # context, and the view runs in this task. Without a task of its
+                # own they would outlive the request and show up in the next one
+                # served from the caller's task.
+                token = _lent.set(executor)
+                try:
+                    await asyncio.create_task(self.handle(scope, receive, send))
+                finally:
+                    _lent.reset(token)
             finished = True
         finally:
             self.executors.release(executor, finished=finished)
+
+    async def handle(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        """Read the body, send ``request_started``, respond, close the response."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        with closing(body_file):
+            set_script_prefix(django_asgi.get_script_prefix(scope))
+            await self._send_signal(signals.request_started, scope=scope)
+            request, error_response = self.create_request(scope, body_file)
+            if request is None:
+                assert error_response is not None
+                await self.send_response(error_response, send)
+                await self._close(error_response)
+                return
+            response = await self._respond(request, receive, send)
+            if response is None:  # the client hung up first
+                await self._send_signal(signals.request_finished)
+            else:
+                await self._close(response)
+
+    async def _respond(
+        self, request: django_asgi.ASGIRequest, receive: Receive, send: Send
+    ) -> HttpResponseBase | None:
+        """Run the view and send its response; cancel the view if the client hangs up.
+
+        Returns the response, or None if the client hung up before the view returned.
+        """
+        response: HttpResponseBase | None = None
+        try:
+            try:
+                async with asyncio.TaskGroup() as group:
+                    listener = group.create_task(self.listen_for_disconnect(receive))
+                    response = await self.run_get_response(request)
+                    await self.send_response(response, send)
+                    listener.cancel()
+            except* RequestAborted:
+                pass
+        except BaseExceptionGroup as errors:
+            # One failure (the server's send() raising, say): raise it as it is.
+            if len(errors.exceptions) == 1:
+                raise errors.exceptions[0] from None
+            raise
+        return response
+
+    async def _close(self, response: HttpResponseBase) -> None:
+        """``response.close()``: its resources, then ``request_finished``."""
+        closers = getattr(response, "_resource_closers", None)
+        if (
+            closers is None
+            or type(response).close is not HttpResponseBase.close
+            or not all(map(_closes_on_loop, closers))
+        ):
+            # A resource of its own (a file), or a close() of its own: Django's way, in a hop.
+            await sync_to_async(response.close)()
+            return
+        for closer in closers:
+            closer()
+        closers.clear()
+        response.closed = True
+        await self._send_signal(signals.request_finished)
+
+    async def _send_signal(self, signal: Signal, **named: Any) -> None:
+        """``signal.asend()``, with Django's own sync receivers run without a hop of their own."""
+        sender = type(self)
+        sync_receivers, async_receivers = signal._live_receivers(sender)
+        upkeep = [r for r in sync_receivers if r in _THREAD_UPKEEP]
+        on_loop = [r for r in sync_receivers if _runs_on_loop(r)]
+        executor = _lent.get(None)
+        if len(upkeep) + len(on_loop) < len(sync_receivers) or executor is None:
+            # A receiver restflow does not know (or no pooled thread to defer to):
+            # every sync receiver, in order, in a hop, as Django does.
+            await signal.asend(sender=sender, **named)
+            return
+
+        def run(receivers: list[Callable[..., object]]) -> None:
+            for receiver in receivers:
+                receiver(signal=signal, sender=sender, **named)
+
+        if upkeep:
+            if signal is signals.request_finished:
+                executor.after_request(lambda: run(upkeep))
+            else:
+                executor.before_first_job(lambda: run(upkeep))
+        run(on_loop)
+        if async_receivers:
+            await asyncio.gather(
+                *(receiver(signal=signal, sender=sender, **named) for receiver in async_receivers)
+            )
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
