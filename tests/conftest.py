@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connections
@@ -64,6 +64,20 @@ def closes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         original(self)
 
     monkeypatch.setattr(wrapper, "close", spy)
+    return seen
+
+
+@pytest.fixture
+def hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sync functions run through asgiref's ``sync_to_async`` (one thread hop each)."""
+    seen: list[str] = []
+    call_original = SyncToAsync.__call__
+
+    async def counting(self: SyncToAsync[Any, Any], *args: Any, **kwargs: Any) -> Any:
+        seen.append(getattr(self.func, "__qualname__", type(self.func).__qualname__))
+        return await call_original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SyncToAsync, "__call__", counting)
     return seen
 
 

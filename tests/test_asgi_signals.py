@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from asgiref.sync import SyncToAsync, sync_to_async
+from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 from django.core import signals
 from django.core.cache import caches
@@ -66,20 +66,6 @@ def _fresh_log() -> None:
 def _no_middleware(settings: Any) -> None:
     """No sync middleware: its hops would hide the ones counted here."""
     settings.MIDDLEWARE = []
-
-
-@pytest.fixture
-def hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The sync functions run through asgiref's ``sync_to_async`` (one thread hop each)."""
-    seen: list[str] = []
-    call_original = SyncToAsync.__call__
-
-    async def counting(self: SyncToAsync[Any, Any], *args: Any, **kwargs: Any) -> Any:
-        seen.append(getattr(self.func, "__qualname__", repr(self.func)))
-        return await call_original(self, *args, **kwargs)
-
-    monkeypatch.setattr(SyncToAsync, "__call__", counting)
-    return seen
 
 
 # -- views ------------------------------------------------------------------------------------

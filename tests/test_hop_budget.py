@@ -3,6 +3,8 @@
 Requests go through Django's ASGI handler (``AsyncClient``); the counter is
 ``restflow._bridge.hop_count()``, so only restflow's own hops are counted (Django's
 handler adds its own ``sync_to_async`` calls for signals and closing the response).
+Under ``restflow.asgi`` those two are gone: there, every hop a request makes is counted
+and must be restflow's own (the last test).
 
 - 0 hops on a fully async path;
 - 1 hop for the whole authentication/permission/throttle phase once any hook is sync;
@@ -30,9 +32,11 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView as DRFAPIView
 
 from restflow._bridge import hop_count
+from restflow.asgi import get_asgi_application
 from restflow.pagination import PageNumberPagination
 from restflow.protocols import AsyncBaseAuthentication, AsyncBasePermission, AsyncBaseThrottle
 from restflow.views import AsyncAPIView, AsyncListAPIView, AsyncModelViewSet, PostFetch
+from tests._asgi import exchange
 from tests.testapp.models import Product, Review
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
@@ -255,3 +259,35 @@ async def test_update_takes_one_hop(
 async def test_delete_takes_one_hop(async_client: AsyncClient, products: list[Product]) -> None:
     url = f"/viewset/products/{products[0].pk}/"
     assert await _hops(async_client, "delete", url) == (204, 1)
+
+
+# -- the whole request under restflow.asgi --------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("url", "budget"),
+    [
+        ("/bare/", 0),
+        ("/trivial/async hooks/", 0),
+        ("/trivial/sync hooks/", 1),
+        ("/generic/products/?page=2", 1),
+        ("/generic/products-with-reviews/", 1),
+        ("/viewset/products/1/", 1),
+    ],
+)
+async def test_under_restflow_asgi_every_hop_is_restflows_own(
+    settings: Any, hops: list[str], url: str, budget: int
+) -> None:
+    settings.MIDDLEWARE = []  # sync middleware would hop; the budget is restflow's
+    await Product.objects.abulk_create(
+        Product(pk=i, name=f"p{i}", price=Decimal("1.00")) for i in range(1, 26)
+    )
+    hops.clear()
+    app = get_asgi_application()
+    before = hop_count()
+    path, _, query = url.partition("?")
+    response = await exchange(app, path, query=query.encode())
+    assert response.status == 200
+    assert len(hops) == hop_count() - before == budget
+    await app.aclose()

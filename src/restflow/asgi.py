@@ -17,8 +17,8 @@ connections Django keeps on them, are reused.
 Django's own signal receivers cost no thread hop. Django sends
 ``request_started`` before the view and closes the response after it, and each
 of those runs its sync receivers in a hop to the request's thread: two hops a
-request, even for a view that never leaves the event loop. Django connects three
-sync receivers there, and none needs a hop of its own:
+request, even for a view that never leaves the event loop. None of Django's own
+receivers there needs a hop of its own:
 
 - ``reset_queries`` and ``close_old_connections`` tidy the connections *of the
   request's thread*. restflow runs the ``request_started`` pair on that thread
@@ -27,7 +27,12 @@ sync receivers there, and none needs a hop of its own:
   response is sent, queued ahead of any later request's work on the thread. A
   request that never uses its thread (an all-async path) runs neither: its
   thread's connections are as the previous request left them.
-- ``reset_urlconf`` resets a context-local setting and runs on the event loop.
+- ``reset_urlconf`` resets a context-local setting and runs on the event loop;
+  so does ``close_caches`` when no cache the request opened has a ``close()`` of
+  its own (Django's local-memory, database, file and Redis caches have none).
+- Closing the response closes the request's body on the loop, as Django's
+  handler does; a response with other resources (a file, uploaded files) is
+  closed by Django's ``response.close()`` in a hop.
 
 Any other sync receiver (yours, or a library's) makes restflow send the signal
 exactly as Django does, in a hop, with every receiver in order. Async receivers
