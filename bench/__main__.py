@@ -1,9 +1,13 @@
-"""Run the benchmark suite: ``python -m bench`` (full, ~6 min) or ``python -m bench --quick``.
+"""Run the benchmark suite: ``python -m bench`` (full, ~7 min) or ``python -m bench --quick``.
 
 In-process: every target runs in its own process (see ``bench/worker.py``); the
 orchestrator asks them in turn (interleaved, rotating the order every round) for one
 batch per scenario, and keeps each batch's median. Served: every target behind a real
 server on 127.0.0.1, loaded by ``wrk`` in turn. Results: ``bench/results/``.
+
+drf-restflow's import name is ``restflow`` too: its worker and server run with the
+interpreter of a side venv, ``.venvs/bench-drf-restflow``, built on first use (see
+``bench/sidevenv.py``); every other target runs with this interpreter.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import report, sidevenv
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -37,6 +41,8 @@ TARGETS: dict[str, tuple[str, str]] = {
     "restflow": ("restflow", "asgi"),
     "restflow+asgi": ("restflow_pool", "pool"),
     "django-async": ("django_async", "asgi"),
+    "drf-restflow": ("drf_restflow", "asgi"),
+    "ninja": ("django_ninja", "asgi"),
 }
 SCENARIOS = [
     "sync_hooks",
@@ -49,9 +55,10 @@ SCENARIOS = [
     "update",
     "delete",
 ]
-#: the plain async Django views only exist for these
+#: the plain async Django views (and the django-ninja operations) only exist for these
 PLAIN = {"bare", "list", "list_latest"}
-SERVED = ["restflow+asgi", "restflow", "adrf", "drf"]
+LIMITED = {"django-async", "ninja"}
+SERVED = ["restflow+asgi", "restflow", "drf-restflow", "adrf", "drf"]
 DRF_THREADS = 64
 
 
@@ -71,7 +78,7 @@ class Worker:
     def __init__(self, target: str, db: Path) -> None:
         self.target = target
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.worker"],
+            [sidevenv.python(target), "-m", "bench.worker"],
             cwd=ROOT,
             env=_env(target, db),
             stdin=subprocess.PIPE,
@@ -99,7 +106,7 @@ class Worker:
 
 
 def supports(target: str, scenario: str) -> bool:
-    return target != "django-async" or scenario in PLAIN
+    return target not in LIMITED or scenario in PLAIN
 
 
 def in_process(db: Path, work: Path, rounds: int, n: int, budget: float) -> dict[str, Any]:
@@ -149,7 +156,7 @@ def _server_command(target: str, port: int) -> list[str]:
             "--log-level", "warning",
         ]  # fmt: skip
     return [
-        sys.executable, "-m", "uvicorn", "bench.asgi:application",
+        sidevenv.python(target), "-m", "uvicorn", "bench.asgi:application",
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
         "--loop", "uvloop", "--http", "httptools", "--backlog", "4096",
         "--no-access-log", "--log-level", "warning", "--lifespan", "off",
@@ -242,6 +249,7 @@ def main() -> None:
     else:
         rounds, n, budget = 5, 400, 1.0
         served_rounds, levels, seconds = 2, [50, 200, 1000], 5
+    peers = {target: sidevenv.ensure(target) for target in sidevenv.SIDE}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="restflow-bench-") as tmp:
         work = Path(tmp)
@@ -263,7 +271,7 @@ def main() -> None:
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "drf_threads": DRF_THREADS,
-        "versions": report.versions(),
+        "versions": {**report.versions(), **peers},
     }
     args.out.mkdir(parents=True, exist_ok=True)
     report.write(data, args.out)

@@ -8,8 +8,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ["django", "djangorestframework", "adrf", "asgiref", "uvicorn", "gunicorn"]
-TARGET_ORDER = ["drf", "adrf", "restflow", "restflow+asgi", "django-async"]
+PACKAGES = [
+    "django",
+    "djangorestframework",
+    "adrf",
+    "django-ninja",
+    "asgiref",
+    "uvicorn",
+    "gunicorn",
+]
+TARGET_ORDER = ["drf", "adrf", "drf-restflow", "ninja", "restflow", "restflow+asgi", "django-async"]
 LABELS = {
     "sync_hooks": "trivial GET, sync auth+perm+throttle",
     "async_hooks": "trivial GET, async auth+perm+throttle",
@@ -24,7 +32,11 @@ LABELS = {
 
 
 COLORS = dict(
-    zip(TARGET_ORDER, ["#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd"], strict=True)
+    zip(
+        TARGET_ORDER,
+        ["#d62728", "#ff7f0e", "#8c564b", "#e377c2", "#2ca02c", "#1f77b4", "#9467bd"],
+        strict=True,
+    )
 )
 
 
@@ -67,6 +79,15 @@ def targets(data: dict[str, Any]) -> list[dict[str, Any]]:
             0.6,
         )
         for scenario in ("sync_hooks", "async_hooks", "bare")
+    ]
+    rows += [
+        (
+            f"{({**LABELS, 'list': 'list'})[scenario]}: restflow / drf-restflow",
+            _ratio(medians[scenario], "restflow", "drf-restflow"),
+            "<=",
+            0.7,
+        )
+        for scenario in ("sync_hooks", "async_hooks", "bare", "list")
     ]
     rows += [
         (
@@ -142,7 +163,11 @@ def _markdown(data: dict[str, Any], checks: list[dict[str, Any]]) -> str:
         "Median µs per request (median of the per-round batch medians), and the ratio to DRF "
         "sync (median of per-round ratios). `restflow+asgi` is restflow under "
         "`restflow.asgi`; every other async target runs under Django's stock ASGI handler, DRF "
-        "under its WSGI handler. Cells: `µs (x DRF) · queries · hops (restflow's own)`.",
+        "under its WSGI handler. `drf-restflow` (the peer whose import name is also "
+        "`restflow`) runs in its own venv with the same Django, DRF and asgiref; `ninja` "
+        "(django-ninja, async operations) is informational and, like `django-async`, only "
+        "has the trivial GET and the lists. Cells: `µs (x DRF) · queries · hops (restflow's "
+        "own)`.",
         "",
         "| scenario | " + " | ".join(TARGET_ORDER) + " |",
         "|---|" + "---|" * len(TARGET_ORDER),

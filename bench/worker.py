@@ -252,9 +252,21 @@ def make_driver(handler: str) -> AsgiDriver | WsgiDriver:
 EXPECTED = {"create": 201, "delete": 204}
 
 
-def serve_commands() -> None:
+#: URLconfs written with our restflow; any other target may not import it (drf-restflow's
+#: worker runs in a side venv where ``restflow`` is drf-restflow)
+OWN = {"restflow", "restflow_pool"}
+
+
+def _own_hop_counter() -> Callable[[], int] | None:
+    if os.environ.get("BENCH_TARGET", "restflow") not in OWN:
+        return None
     from restflow._bridge import hop_count
 
+    return hop_count
+
+
+def serve_commands() -> None:
+    hop_count = _own_hop_counter()
     driver = make_driver(os.environ.get("BENCH_HANDLER", "asgi"))
     streams = Streams()
     iterators: dict[str, Iterator[Request]] = {}
@@ -270,13 +282,13 @@ def serve_commands() -> None:
             n = command["n"]
             counting(True)
             counters.update(queries=0, hops=0)
-            restflow_before = hop_count()
+            restflow_before = hop_count() if hop_count else 0
             results = driver.batch(requests, n, budget=1e9)
             counting(False)
             reply: dict[str, Any] = {
                 "queries": counters["queries"] / n,
                 "hops": counters["hops"] / n,
-                "restflow_hops": (hop_count() - restflow_before) / n,
+                "restflow_hops": (hop_count() - restflow_before) / n if hop_count else None,
             }
         else:
             results = driver.batch(requests, command["n"], command["budget"])
