@@ -12,14 +12,28 @@ the database) in one worker-thread hop each::
     await serializer.ais_valid(raise_exception=True)
     product = await serializer.asave()      # -> Product
     body = await serializer.adata()         # -> ProductOut
+
+``ModelSerializer`` builds its fields from the model once per class, not once per
+instance: DRF's ``get_fields()`` inspects the model, resolves field names, extra
+and uniqueness kwargs and picks each field's class and arguments every time a
+serializer is created, though the answer only depends on the class. restflow
+keeps the answer (each built field's class and arguments) and creates fresh
+fields from it; declared fields are deep-copied per instance, as in DRF. A
+class that overrides any of DRF's field-building methods, or whose built fields
+nest serializers or fields, keeps DRF's way.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic
+import copy
+import weakref
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final, Generic
 
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from rest_framework import serializers
+from rest_framework.fields import Field
+from rest_framework.settings import api_settings
 from typing_extensions import TypeVar
 
 from restflow._bridge import run_sync
@@ -72,3 +86,94 @@ class ModelSerializer(  # type: ignore[misc]  # typed properties narrow DRF's An
     _AsyncSerializerAPI[M, TIn, TOut], serializers.ModelSerializer[M], Generic[M, TIn, TOut]
 ):
     """DRF's ``ModelSerializer`` for model ``M``; ``save()`` returns an ``M``."""
+
+    def get_fields(self) -> dict[str, Field[Any, Any, Any, Any]]:
+        """DRF's ``get_fields()``, with the model-built part worked out once per class."""
+        recipe = _recipes.get(type(self))
+        if recipe is None:
+            fields = super().get_fields()
+            _recipes[type(self)] = _recipe(self, fields)
+            return fields
+        if not recipe:  # this class keeps DRF's way
+            return super().get_fields()
+        if self.url_field_name is None:  # DRF's get_fields() sets it on the instance
+            vars(self)["url_field_name"] = api_settings.URL_FIELD_NAME
+        declared = copy.deepcopy(self._declared_fields)
+        return {
+            name: declared[name] if built is None else _rebuild(*built) for name, built in recipe
+        }
+
+
+#: A built field: its class, positional and keyword arguments.
+_Built = tuple[type[Field[Any, Any, Any, Any]], tuple[Any, ...], Mapping[str, Any]]
+#: Per class: (name, built field or None for a declared one) in field order; () for
+#: a class that keeps DRF's way.
+#: Weak keys: classes made on the fly (serializer factories) are not kept alive.
+_recipes: weakref.WeakKeyDictionary[type[Any], tuple[tuple[str, _Built | None], ...]] = (
+    weakref.WeakKeyDictionary()
+)
+
+#: DRF's field-building methods: a class overriding any keeps DRF's ``get_fields()``.
+_BUILDERS: Final = (
+    "get_fields",
+    "get_field_names",
+    "get_default_field_names",
+    "build_field",
+    "build_standard_field",
+    "build_relational_field",
+    "build_nested_field",
+    "build_property_field",
+    "build_url_field",
+    "build_unknown_field",
+    "include_extra_kwargs",
+    "get_extra_kwargs",
+    "get_uniqueness_extra_kwargs",
+    "get_unique_together_constraints",
+)
+
+
+def _recipe(
+    serializer: serializers.ModelSerializer[Any], fields: Mapping[str, Field[Any, Any, Any, Any]]
+) -> tuple[tuple[str, _Built | None], ...]:
+    """How to make ``fields`` again for another instance of the class (``()``: don't)."""
+    cls = type(serializer)
+    if (
+        any(
+            getattr(cls, name) is not getattr(ModelSerializer, name)
+            for name in _BUILDERS
+            if name != "get_fields"
+        )
+        or cls.get_fields is not ModelSerializer.get_fields
+    ):
+        return ()
+    declared = serializer._declared_fields
+    recipe: list[tuple[str, _Built | None]] = []
+    for name, field in fields.items():
+        if name in declared:
+            if type(field) is not type(declared[name]):
+                return ()
+            recipe.append((name, None))
+            continue
+        # DRF's Field.__new__ keeps the arguments each field was made with.
+        args, kwargs = vars(field)["_args"], vars(field)["_kwargs"]
+        if isinstance(field, serializers.BaseSerializer) or any(
+            isinstance(value, Field) for value in (*args, *kwargs.values())
+        ):
+            return ()  # nested serializers and fields are instances: not shareable
+        recipe.append((name, (type(field), args, kwargs)))
+    return tuple(recipe)
+
+
+def _rebuild(
+    field_class: type[Field[Any, Any, Any, Any]], args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> Field[Any, Any, Any, Any]:
+    """A new field from a built one's arguments, none of its mutable ones shared."""
+    return field_class(*args, **{key: _unshared(value) for key, value in kwargs.items()})
+
+
+def _unshared(value: Any) -> Any:
+    if isinstance(value, QuerySet):
+        return value.all()  # a fresh, unevaluated copy, as DRF's deepcopy would give
+    if isinstance(value, (dict, list, set)):
+        return copy.copy(value)
+    return value
