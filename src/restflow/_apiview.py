@@ -16,7 +16,8 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from rest_framework import exceptions, status
 from rest_framework import views as drf_views
-from rest_framework.renderers import JSONRenderer
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -93,6 +94,30 @@ class _RestflowView(SerializerHelpers[S, SIn, SOut], drf_views.APIView):
             negotiator=self.get_content_negotiator(),
             parser_context=self.get_parser_context(request),
         )
+
+    def perform_content_negotiation(
+        self, request: Request, force: bool = False
+    ) -> tuple[BaseRenderer, str]:
+        """DRF's content negotiation; a request that accepts anything skips the parsing.
+
+        With DRF's negotiator, no format suffix or ``?format=``, no ``Accept`` header
+        or ``Accept: */*``, and a plain first renderer type (``application/json``),
+        DRF picks the first renderer and its media type: restflow returns that
+        without parsing and ranking the header.
+        """
+        renderers = self.get_renderers()
+        negotiator = self.get_content_negotiator()
+        if (
+            renderers
+            and type(negotiator) is DefaultContentNegotiation
+            and request.META.get("HTTP_ACCEPT", "*/*") == "*/*"
+            and not self.format_kwarg
+            and not request.query_params.get(negotiator.settings.URL_FORMAT_OVERRIDE)
+            # A wildcard or parameters in the renderer's own type change DRF's matching.
+            and not any(mark in renderers[0].media_type for mark in "*;")
+        ):
+            return renderers[0], renderers[0].media_type
+        return super().perform_content_negotiation(request, force)
 
     def perform_authentication(self, request: Request) -> None:
         """Authenticate now (DRF does it lazily on ``request.user``)."""
