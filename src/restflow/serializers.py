@@ -34,6 +34,7 @@ from django.db.models import Model, QuerySet
 from rest_framework import serializers
 from rest_framework.fields import Field
 from rest_framework.settings import api_settings
+from rest_framework.utils.serializer_helpers import BindingDict
 from typing_extensions import TypeVar
 
 from restflow._bridge import run_sync
@@ -55,8 +56,22 @@ class _AsyncSerializerAPI(Generic[I, TIn, TOut]):
         def validated_data(self) -> TIn: ...
         @property
         def data(self) -> TOut: ...
+        @property
+        def fields(self) -> BindingDict: ...
         def is_valid(self, *, raise_exception: bool = False) -> bool: ...
         def save(self, **kwargs: Any) -> I: ...
+
+    @property
+    def _readable_fields(self) -> list[Field[Any, Any, Any, Any]]:
+        """DRF's readable fields, read straight from the field dict.
+
+        DRF walks its ``BindingDict`` through ``MutableMapping``'s generic views, a
+        few Python calls per field and row; the same fields, in the same order,
+        come straight from the dict it wraps.
+        """
+        fields = self.fields
+        by_name = fields.fields if type(fields) is BindingDict else fields
+        return [field for field in by_name.values() if not field.write_only]
 
     async def ais_valid(self, *, raise_exception: bool = False) -> bool:
         """Validate in one worker-thread hop; see DRF's ``is_valid``."""
