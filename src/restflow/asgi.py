@@ -74,7 +74,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, suppress
 from typing import Any, Final, ParamSpec, TypeVar
 
 import django
@@ -448,7 +448,8 @@ class ASGIHandler(django_asgi.ASGIHandler):
             await sync_to_async(response.close)()
             return
         for closer in closers:
-            closer()
+            with suppress(Exception):  # as Django's close(): a failing closer is ignored
+                closer()
         closers.clear()
         response.closed = True
         await self._send_signal(signals.request_finished)
