@@ -384,3 +384,32 @@ def test_only_a_bodys_close_runs_on_the_loop() -> None:
     assert not asgi._closes_on_loop(upload.close)  # closing uploads deletes temporary files
     upload.close()
     assert not asgi._closes_on_loop(io.BytesIO().close)
+
+
+async def test_a_django_without_the_receiver_split_gets_its_own_asend(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Only these two signals: the test's own settings fixture sends others.
+    for signal, event in (
+        (signals.request_started, "asend started"),
+        (signals.request_finished, "asend finished"),
+    ):
+        monkeypatch.setattr(signal, "_live_receivers", _missing)
+        monkeypatch.setattr(signal, "asend", _noting(event))
+    app = get_asgi_application()
+    status, _ = await call(app, "/json/")
+    assert status == 200
+    assert [event for event, _ in log] == ["asend started", "view", "asend finished"]
+    await app.aclose()
+
+
+def _missing(sender: Any) -> Any:
+    raise AttributeError("_live_receivers")
+
+
+def _noting(event: str) -> Any:
+    async def asend(sender: Any, **named: Any) -> list[Any]:
+        _note(event)  # Django's own asend would need the split this test removed
+        return []
+
+    return asend

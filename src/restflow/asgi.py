@@ -457,10 +457,15 @@ class ASGIHandler(django_asgi.ASGIHandler):
     async def _send_signal(self, signal: Signal, **named: Any) -> None:
         """``signal.asend()``, with Django's own sync receivers run without a hop of their own."""
         sender = type(self)
-        sync_receivers, async_receivers = signal._live_receivers(sender)
+        executor = _lent.get(None)
+        try:
+            # Django's own split of the live receivers (5.0 to 6.1 alike).
+            sync_receivers, async_receivers = signal._live_receivers(sender)
+        except (AttributeError, TypeError, ValueError):
+            executor = None  # a Django whose internals differ: its own asend()
+            sync_receivers, async_receivers = [], []
         upkeep = [r for r in sync_receivers if r in _THREAD_UPKEEP]
         on_loop = [r for r in sync_receivers if _runs_on_loop(r)]
-        executor = _lent.get(None)
         if len(upkeep) + len(on_loop) < len(sync_receivers) or executor is None:
             # A receiver restflow does not know (or no pooled thread to defer to):
             # every sync receiver, in order, in a hop, as Django does.

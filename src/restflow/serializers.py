@@ -152,14 +152,7 @@ def _recipe(
 ) -> tuple[tuple[str, _Built | None], ...]:
     """How to make ``fields`` again for another instance of the class (``()``: don't)."""
     cls = type(serializer)
-    if (
-        any(
-            getattr(cls, name) is not getattr(ModelSerializer, name)
-            for name in _BUILDERS
-            if name != "get_fields"
-        )
-        or cls.get_fields is not ModelSerializer.get_fields
-    ):
+    if any(getattr(cls, name) is not getattr(ModelSerializer, name) for name in _BUILDERS):
         return ()
     declared = serializer._declared_fields
     recipe: list[tuple[str, _Built | None]] = []
