@@ -1,8 +1,9 @@
 """Run the benchmark suite: ``python -m bench`` (full, ~7 min) or ``python -m bench --quick``.
 
 In-process: every target runs in its own process (see ``bench/worker.py``); the
-orchestrator asks them in turn (interleaved, rotating the order every round) for one
-batch per scenario, and keeps each batch's median. Served: every target behind a real
+orchestrator asks them in turn for each scenario's batch, cut into slices that the
+targets take turns at (interleaved, in a rotating order), and keeps the median of
+each round's slice medians. Served: every target behind a real
 server on 127.0.0.1, loaded by ``wrk`` in turn. Results: ``bench/results/``.
 
 drf-restflow's import name is ``restflow`` too: its worker and server run with the
@@ -20,6 +21,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,6 +62,8 @@ PLAIN = {"bare", "list", "list_latest"}
 LIMITED = {"django-async", "ninja"}
 SERVED = ["restflow+asgi", "restflow", "drf-restflow", "adrf", "drf"]
 DRF_THREADS = 64
+#: Slices of each round's batch per target and scenario, interleaved across targets.
+SLICES = 4
 
 
 def _env(target: str, db: Path) -> dict[str, str]:
@@ -127,12 +131,25 @@ def in_process(db: Path, work: Path, rounds: int, n: int, budget: float) -> dict
         medians: dict[str, dict[str, list[float]]] = {s: {} for s in SCENARIOS}
         names = list(workers)
         for r in range(rounds):
-            order = names[r % len(names) :] + names[: r % len(names)]
             for scenario in SCENARIOS:
-                for target in order:
-                    if supports(target, scenario):
-                        reply = workers[target].ask(op="run", scenario=scenario, n=n, budget=budget)
-                        medians[scenario].setdefault(target, []).append(reply["median_us"])
+                # The round's batch per target is cut into slices, the targets taking
+                # turns slice by slice (in a rotating order), so a burst of load from
+                # outside hits every target of the round alike rather than one target's
+                # whole batch; the round's figure is the median of its slice medians.
+                slices: dict[str, list[float]] = {}
+                for k in range(SLICES):
+                    turn = r + k
+                    for target in names[turn % len(names) :] + names[: turn % len(names)]:
+                        if supports(target, scenario):
+                            reply = workers[target].ask(
+                                op="run",
+                                scenario=scenario,
+                                n=max(n // SLICES, 10),
+                                budget=budget / SLICES,
+                            )
+                            slices.setdefault(target, []).append(reply["median_us"])
+                for target, values in slices.items():
+                    medians[scenario].setdefault(target, []).append(statistics.median(values))
             print(f"  in-process round {r + 1}/{rounds} done", flush=True)
     finally:
         for worker in workers.values():
