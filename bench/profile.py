@@ -1,0 +1,170 @@
+"""Profiles behind the benchmark notes: ``python -m bench.profile serializer|dispatch``.
+
+``serializer``: one page (20 rows) rendered by DRF's ``ModelSerializer``, restflow's
+``ModelSerializer``, and the hand-built dicts of the plain async Django view (µs each,
+in-process, median of repeats).
+
+``dispatch``: the same restflow view (the bench's no-hook trivial GET) driven through
+Django's stock ASGI handler and through ``restflow.asgi``, each in a fresh process under
+cProfile; prints the cumulative seconds inside restflow's ``dispatch`` per 2,000 requests
+and the time per request.
+
+Both use the bench's seeded database (built on first use in a temporary directory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUESTS = 2000
+
+
+def _environment(db: Path, handler: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "BENCH_TARGET": "restflow",
+        "BENCH_HANDLER": handler,
+        "BENCH_DB": str(db),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def _seed(directory: Path) -> Path:
+    db = directory / "profile.sqlite3"
+    subprocess.run(
+        [sys.executable, "-m", "bench.worker", "--seed", str(db)],
+        cwd=ROOT,
+        env=_environment(db, "asgi"),
+        check=True,
+    )
+    return db
+
+
+def _per_call_us(function: Callable[[], object], repeats: int = 7, calls: int = 300) -> float:
+    function()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            function()
+        samples.append((time.perf_counter() - start) / calls * 1e6)
+    return statistics.median(samples)
+
+
+def serializer() -> None:
+    """In this process: the three ways of rendering one page."""
+    import django
+
+    django.setup()
+    from bench.targets import common
+    from bench.targets.django_async import _row
+    from bench.targets.restflow import ProductSerializer
+
+    rows = list(common.products()[: common.PAGE_SIZE])
+    timings = {
+        "DRF ModelSerializer": lambda: common.ProductSerializer(rows, many=True).data,
+        "restflow ModelSerializer": lambda: ProductSerializer(rows, many=True).data,
+        "hand-built dicts (plain view)": lambda: [_row(product, False) for product in rows],
+    }
+    for name, function in timings.items():
+        print(f"{name:32s} {_per_call_us(function):8.0f} µs per {len(rows)} rows")
+
+
+def dispatch_once() -> None:
+    """In this process: drive the trivial GET and profile restflow's dispatch."""
+    import asyncio
+    import cProfile
+    import pstats
+
+    if os.environ["BENCH_HANDLER"] == "pool":
+        from restflow.asgi import get_asgi_application
+
+        app: Any = get_asgi_application()
+    else:
+        from django.core.asgi import get_asgi_application as stock
+
+        app = stock()
+
+    async def one() -> None:
+        messages = [{"type": "http.request", "body": b""}]
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop()
+            await asyncio.sleep(60)
+            return {"type": "http.disconnect"}
+
+        async def send(message: Any) -> None:
+            pass
+
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/bare/",
+            "headers": [(b"host", b"127.0.0.1")],
+            "query_string": b"",
+            "client": ("127.0.0.1", 50000),
+        }
+        await app(scope, receive, send)
+
+    async def many(n: int) -> None:
+        for _ in range(n):
+            await one()
+
+    asyncio.run(many(200))  # warm up
+    start = time.perf_counter()
+    asyncio.run(many(REQUESTS))
+    per_request = (time.perf_counter() - start) / REQUESTS * 1e6
+    profiler = cProfile.Profile()
+    profiler.runcall(asyncio.run, many(REQUESTS))
+    stats = pstats.Stats(profiler)
+    dispatch = sum(
+        row[3]  # cumulative time
+        for (filename, _, name), row in stats.stats.items()  # type: ignore[attr-defined]  # pstats keeps its table untyped
+        if name == "dispatch" and filename.endswith("restflow/_apiview.py")
+    )
+    print(
+        f"{os.environ['BENCH_HANDLER']:5s} {per_request:7.0f} µs per request unprofiled; "
+        f"restflow dispatch {dispatch:.2f} s cumulative per {REQUESTS} requests (profiled)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
+    parser.add_argument("what", choices=["serializer", "dispatch", "dispatch-once"])
+    args = parser.parse_args()
+    if args.what == "dispatch-once":
+        dispatch_once()
+        return
+    with tempfile.TemporaryDirectory(prefix="restflow-profile-") as tmp:
+        db = _seed(Path(tmp))
+        if args.what == "serializer":
+            subprocess.run(
+                [sys.executable, "-c", "from bench.profile import serializer; serializer()"],
+                cwd=ROOT,
+                env=_environment(db, "asgi"),
+                check=True,
+            )
+            return
+        for handler in ("asgi", "pool"):  # Django's stock handler, then restflow.asgi
+            subprocess.run(
+                [sys.executable, "-m", "bench.profile", "dispatch-once"],
+                cwd=ROOT,
+                env=_environment(db, handler),
+                check=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
