@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from adrf import serializers as adrf_serializers
@@ -14,7 +13,6 @@ from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
-from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from bench.targets import common
@@ -34,36 +32,6 @@ class AsyncPermission(BasePermission):
 class AsyncThrottle(BaseThrottle):
     async def allow_request(self, request: Request, view: Any) -> bool:  # type: ignore[override]
         return common.allow(request)
-
-
-class SyncHooks(APIView):
-    authentication_classes = [common.SyncAuthentication]
-    permission_classes = [common.SyncPermission]
-    throttle_classes = [common.SyncThrottle]
-
-    async def get(self, request: Request) -> Response:
-        return Response({"ok": True})
-
-
-class AsyncHooks(SyncHooks):
-    authentication_classes = [AsyncAuthentication]
-    permission_classes = [AsyncPermission]
-    throttle_classes = [AsyncThrottle]
-
-
-class Bare(APIView):
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = []
-
-    async def get(self, request: Request) -> Response:
-        return Response({"ok": True})
-
-
-class Sleep(Bare):
-    async def get(self, request: Request) -> Response:
-        await asyncio.sleep(common.SLEEP)
-        return Response({"ok": True})
 
 
 class ProductSerializer(adrf_serializers.ModelSerializer):  # type: ignore[misc]
@@ -95,10 +63,7 @@ class ProductsLatest(Products):
 
 
 urlpatterns = [
-    path("sync-hooks/", SyncHooks.as_view()),
-    path("async-hooks/", AsyncHooks.as_view()),
-    path("bare/", Bare.as_view()),
-    path("sleep/", Sleep.as_view()),
+    *common.trivial_paths(APIView, (AsyncAuthentication, AsyncPermission, AsyncThrottle)),
     path("products/", Products.as_view({"get": "alist", "post": "acreate"})),
     path(
         "products/<int:pk>/",

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import JSONField, OuterRef, Subquery
 from django.db.models.functions import JSONObject
+from django.urls import URLPattern, path
 from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from tests.testapp.models import Product, Review
@@ -84,3 +87,47 @@ class ProductLatestSerializer(serializers.ModelSerializer[Product]):
     class Meta:
         model = Product
         fields = [*PRODUCT_FIELDS, "latest_review"]
+
+
+def trivial_paths(
+    view: type[Any], async_hooks: tuple[type[Any], type[Any], type[Any]]
+) -> list[URLPattern]:
+    """The trivial GETs and the 50 ms sleep, on a framework's async ``view`` base class.
+
+    The same four endpoints for every async target: the shared sync hooks above, the
+    framework's own async ``(authentication, permission, throttle)``, no hooks, and
+    the served run's sleep.
+    """
+
+    class SyncHooks(view):  # type: ignore[misc,valid-type]  # each framework's own base
+        authentication_classes = [SyncAuthentication]
+        permission_classes = [SyncPermission]
+        throttle_classes = [SyncThrottle]
+
+        async def get(self, request: Request) -> Response:
+            return Response({"ok": True})
+
+    class AsyncHooks(SyncHooks):
+        authentication_classes = [async_hooks[0]]
+        permission_classes = [async_hooks[1]]
+        throttle_classes = [async_hooks[2]]
+
+    class Bare(view):  # type: ignore[misc,valid-type]  # each framework's own base
+        authentication_classes: list[type[Any]] = []
+        permission_classes = [AllowAny]
+        throttle_classes: list[type[Any]] = []
+
+        async def get(self, request: Request) -> Response:
+            return Response({"ok": True})
+
+    class Sleep(Bare):
+        async def get(self, request: Request) -> Response:
+            await asyncio.sleep(SLEEP)
+            return Response({"ok": True})
+
+    return [
+        path("sync-hooks/", SyncHooks.as_view()),
+        path("async-hooks/", AsyncHooks.as_view()),
+        path("bare/", Bare.as_view()),
+        path("sleep/", Sleep.as_view()),
+    ]

@@ -17,7 +17,6 @@ Its import name is ``restflow`` too, so this module only runs in the side venv t
 
 from __future__ import annotations
 
-import asyncio
 from importlib import metadata
 from typing import Any
 
@@ -55,36 +54,6 @@ class AsyncPermission(BasePermission):
 class AsyncThrottle(BaseThrottle):
     async def aallow_request(self, request: Request, view: Any) -> bool:
         return common.allow(request)
-
-
-class SyncHooks(AsyncAPIView):
-    authentication_classes = [common.SyncAuthentication]
-    permission_classes = [common.SyncPermission]
-    throttle_classes = [common.SyncThrottle]
-
-    async def get(self, request: Request) -> Response:
-        return Response({"ok": True})
-
-
-class AsyncHooks(SyncHooks):
-    authentication_classes = [AsyncAuthentication]
-    permission_classes = [AsyncPermission]
-    throttle_classes = [AsyncThrottle]
-
-
-class Bare(AsyncAPIView):
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = []
-
-    async def get(self, request: Request) -> Response:
-        return Response({"ok": True})
-
-
-class Sleep(Bare):
-    async def get(self, request: Request) -> Response:
-        await asyncio.sleep(common.SLEEP)
-        return Response({"ok": True})
 
 
 class Pages(PageNumberPagination):
@@ -140,10 +109,7 @@ class ProductsLatest(Products):
 
 
 urlpatterns = [
-    path("sync-hooks/", SyncHooks.as_view()),
-    path("async-hooks/", AsyncHooks.as_view()),
-    path("bare/", Bare.as_view()),
-    path("sleep/", Sleep.as_view()),
+    *common.trivial_paths(AsyncAPIView, (AsyncAuthentication, AsyncPermission, AsyncThrottle)),
     path("products/", Products.as_view({"get": "list", "post": "create"})),
     path(
         "products/<int:pk>/",
