@@ -105,18 +105,17 @@ class _RestflowView(SerializerHelpers[S, SIn, SOut], drf_views.APIView):
         DRF picks the first renderer and its media type: restflow returns that
         without parsing and ranking the header.
         """
-        renderers = self.get_renderers()
         negotiator = self.get_content_negotiator()
         if (
-            renderers
-            and type(negotiator) is DefaultContentNegotiation
+            type(negotiator) is DefaultContentNegotiation
             and request.META.get("HTTP_ACCEPT", "*/*") == "*/*"
             and not self.format_kwarg
             and not request.query_params.get(negotiator.settings.URL_FORMAT_OVERRIDE)
-            # A wildcard or parameters in the renderer's own type change DRF's matching.
-            and not any(mark in renderers[0].media_type for mark in "*;")
         ):
-            return renderers[0], renderers[0].media_type
+            renderers = self.get_renderers()
+            # A wildcard or parameters in the renderer's own type change DRF's matching.
+            if renderers and not any(mark in renderers[0].media_type for mark in "*;"):
+                return renderers[0], renderers[0].media_type
         return super().perform_content_negotiation(request, force)
 
     def perform_authentication(self, request: Request) -> None:
