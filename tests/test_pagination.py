@@ -326,7 +326,9 @@ async def test_apaginate_queryset_out_of_range_list_raises_not_found() -> None:
 async def test_cursor_pagination_of_a_list_says_what_it_needs() -> None:
     # DRF's fails with an AttributeError on ``list.order_by``.
     before = hop_count()
-    with pytest.raises(TypeError, match=r"RfCursor needs a queryset, or an object with order_by\(\)"):
+    with pytest.raises(
+        TypeError, match=r"RfCursor needs a queryset, or an object with order_by\(\)"
+    ):
         await RfCursor().apaginate_queryset(list(range(10)), _request())
     assert hop_count() - before == 0
 

@@ -11,7 +11,6 @@ the pagination module (DRF's or restflow's) as a parameter and must pass on both
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -141,6 +140,10 @@ def _pages(module: ModuleType, **config: Any) -> Any:
     return type("Pages", (module.PageNumberPagination,), {"page_size": 5, **config})()
 
 
+def url(rest: str | None) -> str | None:
+    return None if rest is None else f"http://testserver/{rest}"
+
+
 def _link(url: str, number: int, active: bool = False) -> PageLink:
     return PageLink(f"http://testserver/{url}", number, active, False)
 
@@ -203,7 +206,6 @@ def test_page_number_pages_links_and_controls(
         range(1, 101), _request({} if page is None else {"page": page})
     )
     assert list(page_rows) == results
-    url = lambda rest: None if rest is None else f"http://testserver/{rest}"  # noqa: E731
     assert paginator.get_paginated_response(results).data == {
         "results": results,
         "previous": url(previous),
@@ -225,8 +227,8 @@ def test_page_number_invalid_page_raises_not_found(module: ModuleType) -> None:
         _pages(module).paginate_queryset(range(1, 101), _request({"page": "invalid"}))
 
 
-class OnePageOnly(DjangoPaginator):
-    count = 1  # type: ignore[assignment]  # DRF's case: a paginator that overrides the count
+class OnePageOnly(DjangoPaginator[int]):
+    count = 1  # DRF's case: a paginator that overrides the count
 
 
 @MODULES
@@ -286,7 +288,6 @@ def test_limit_offset_pages_and_links(
 ) -> None:
     paginator = _limits(module)
     assert list(paginator.paginate_queryset(range(1, 101), _request(query))) == results
-    url = lambda rest: None if rest is None else f"http://testserver/{rest}"  # noqa: E731
     assert paginator.get_paginated_response(results).data == {
         "results": results,
         "previous": url(previous),
@@ -364,7 +365,7 @@ Pages = tuple[list[Any] | None, list[Any], list[Any] | None, str | None, str | N
 
 
 def _get_pages(paginator: Any, queryset: Any, url: str) -> Pages:
-    """(previous page, current page, next page, previous url, next url), as DRF's tests read them."""
+    """(previous page, current page, next page, previous url, next url), as DRF reads them."""
 
     def page(at: str) -> list[Any]:
         return [_value(item) for item in paginator.paginate_queryset(queryset, _request(url=at))]
@@ -409,7 +410,7 @@ def _walk(paginator: Any, queryset: Any, values: Any = lambda v: v) -> None:
 
 
 @pytest.fixture
-def created_values(db: None) -> Iterator[Any]:
+def created_values(db: None) -> datetime.datetime:
     """The CREATED sequence as rows: ``price`` carries the integer, ``created_at`` a time."""
     start = timezone.now().replace(microsecond=0)
     for index, created in enumerate(CREATED):
@@ -418,7 +419,7 @@ def created_values(db: None) -> Iterator[Any]:
         Product.objects.filter(pk=product.pk).update(
             created_at=start + datetime.timedelta(days=CREATED[index])
         )
-    yield start
+    return start
 
 
 @MODULES
@@ -475,7 +476,10 @@ def test_cursor_page_past_the_rows_is_empty(module: ModuleType, direction: str) 
     paginator.base_url = "http://testserver/"
     encoded = paginator.encode_cursor(
         drf_pagination.Cursor(
-            offset=0, reverse=direction == "previous", position="9" if direction == "next" else "1"
+            offset=0,
+            reverse=direction == "previous",
+            # drf-stubs type the position as int; DRF's cursors carry strings
+            position="9" if direction == "next" else "1",  # type: ignore[arg-type]
         )
     )
     page = paginator.paginate_queryset(queryset, _request(url=encoded))

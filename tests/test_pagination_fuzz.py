@@ -1,4 +1,4 @@
-"""Crafted pagination parameters: a 200 or DRF's JSON 404, never a 500, and DRF's answer where DRF answers.
+"""Crafted pagination parameters: a 200 or DRF's JSON 404 (never a 500), as DRF where DRF answers.
 
 Cursors are built from arbitrary payloads (``o``, ``r`` and ``p`` values of every kind,
 random bytes, broken base64, huge and non-finite numbers, offsets past the cap) and sent
@@ -77,7 +77,9 @@ ORDERINGS: dict[str, str | tuple[str, ...]] = {
 }
 
 
-def _list_views(name: str, drf_class: type[BasePagination], rf_class: type[Any]) -> list[URLPattern]:
+def _list_views(
+    name: str, drf_class: type[BasePagination], rf_class: type[Any]
+) -> list[URLPattern]:
     class DrfList(generics.ListAPIView[Product]):
         serializer_class = ProductSerializer
         pagination_class = drf_class
@@ -132,7 +134,9 @@ def products(db: None) -> list[Product]:
     items = []
     for i in range(11):
         item = Product.objects.create(
-            name=f"p{i:02}", price=Decimal(i % 4) + Decimal("0.50"), category=tools if i % 3 else None
+            name=f"p{i:02}",
+            price=Decimal(i % 4) + Decimal("0.50"),
+            category=tools if i % 3 else None,
         )
         # Distinct times, a few seconds apart, some with microseconds.
         Product.objects.filter(pk=item.pk).update(
@@ -181,7 +185,21 @@ NUMBERS = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
     st.decimals(allow_nan=True, allow_infinity=True).map(str),
     st.floats().map(repr),
-    st.sampled_from(["1e400", "-1e400", "NaN", "inf", "-0", "0x10", "1_0", " 7 ", "١٢", "²", "1001"]),
+    st.sampled_from(
+        [
+            "1e400",
+            "-1e400",
+            "NaN",
+            "inf",
+            "-0",
+            "0x10",
+            "1_0",
+            " 7 ",
+            "\u0661\u0662",
+            "\u00b2",
+            "1001",
+        ]
+    ),
 )
 TIMES = st.one_of(
     st.datetimes(timezones=st.one_of(st.none(), st.timezones())).map(str),
@@ -260,7 +278,7 @@ def test_position_the_field_cannot_hold_is_invalid_cursor(
     [
         ("int", "4"),
         ("int", "99999999999999999999"),  # past the column's range: Django answers, so do we
-        ("int", "٣"),  # int() reads any Unicode digits, as DRF's filter does
+        ("int", "\u0663"),  # int() reads any Unicode digits, as DRF's filter does
         ("datetime", "2000-01-01 00:00:00+00:00"),
         ("decimal", "1.5"),
         ("decimal", "1e50"),
@@ -340,7 +358,7 @@ def test_nullable_ordering_answers_404_where_drf_fails(products: list[Product]) 
 
 COUNTS = st.one_of(
     NUMBERS,
-    st.sampled_from(["last", "0", "-1", "", "1" * 30, "١", "٣", "9" * 4400]),
+    st.sampled_from(["last", "0", "-1", "", "1" * 30, "\u0661", "\u0663", "9" * 4400]),
     TEXT,
 )
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.paginator import Paginator as DjangoPaginator
 from django.db import connection
 from django.db.models import Count, F, QuerySet
 from django.test.utils import CaptureQueriesContext
@@ -160,7 +161,7 @@ def test_orphans_are_counted_like_djangos(catalogue: None) -> None:
     class Orphans(drf_pagination.PageNumberPagination):
         page_size = 3
 
-        class django_paginator_class(drf_pagination.DjangoPaginator):  # noqa: N801  # DRF's attribute name
+        class django_paginator_class(DjangoPaginator[Any]):  # DRF's attribute name
             def __init__(self, object_list: Any, per_page: int) -> None:
                 super().__init__(object_list, per_page, orphans=2)
 

@@ -62,9 +62,7 @@ def _windowable(queryset: QuerySet[Any, Any]) -> bool:
     )
 
 
-def counted_slice(
-    queryset: Any, start: int, stop: int
-) -> tuple[list[Any], int | None] | None:
+def counted_slice(queryset: Any, start: int, stop: int) -> tuple[list[Any], int | None] | None:
     """``queryset[start:stop]`` and the queryset's total row count, in one query.
 
     Returns ``(rows, total)``; ``total`` is None when the slice is empty (the
@@ -93,7 +91,7 @@ def counted_slice(
 def _take_total(row: Model | dict[str, Any]) -> int:
     if isinstance(row, dict):
         return int(row.pop(_TOTAL))
-    return int(row.__dict__.pop(_TOTAL))
+    return int(vars(row).pop(_TOTAL))
 
 
 # -- cursor positions ------------------------------------------------------------------

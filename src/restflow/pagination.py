@@ -123,32 +123,36 @@ class PageNumberPagination(drf_pagination.PageNumberPagination, _DRFAlgorithm):
         return list(self.page)
 
 
-def _counted_page(paginator: DjangoPaginator, number: Any) -> Page:
+def _counted_page(paginator: DjangoPaginator[Any], number: Any) -> Page[Any]:
     """``paginator.page(number)``, counting in the page's own query where it can."""
     if type(paginator) is not DjangoPaginator or "count" in paginator.__dict__:
         return paginator.page(number)
-    try:
-        # Django's own test of a page number, before it asks for the count.
-        if isinstance(number, float) and not number.is_integer():
-            raise ValueError(number)
-        wanted = int(number)
-    except (TypeError, ValueError):
-        return paginator.page(number)  # PageNotAnInteger, and no query
-    if wanted < 1:
-        return paginator.page(number)  # EmptyPage, and no query
+    wanted = _page_int(number)
+    if wanted is None or wanted < 1:
+        return paginator.page(number)  # PageNotAnInteger or EmptyPage, and no query
     per_page, orphans = paginator.per_page, paginator.orphans
     bottom = (wanted - 1) * per_page
     counted = counted_slice(paginator.object_list, bottom, bottom + per_page + orphans)
-    if counted is None or counted[1] is None:
+    rows, total = counted if counted is not None else ([], None)
+    if total is None:
         # No window, or an empty page: the count tells a 404 from an empty first page.
         return paginator.page(number)
-    rows, total = counted
     paginator.__dict__["count"] = total  # Paginator.count is a cached_property
     number = paginator.validate_number(number)
     top = bottom + per_page
     if top + orphans >= total:
         top = total
     return Page(rows[: top - bottom], number, paginator)
+
+
+def _page_int(number: Any) -> int | None:
+    # Django's own test of a page number, before it asks for the count.
+    if isinstance(number, float) and not number.is_integer():
+        return None
+    try:
+        return int(number)
+    except (TypeError, ValueError):
+        return None
 
 
 class LimitOffsetPagination(drf_pagination.LimitOffsetPagination, _DRFAlgorithm):
@@ -177,15 +181,14 @@ class LimitOffsetPagination(drf_pagination.LimitOffsetPagination, _DRFAlgorithm)
         self.limit = limit
         self.offset = offset = self.get_offset(request)
         counted = counted_slice(queryset, offset, offset + limit)
-        rows: list[Any] | None = None
-        if counted is not None and counted[1] is not None:
-            rows, self.count = counted
-        else:
-            self.count = self.get_count(queryset)
-            rows = None if counted is None else counted[0]
-        if self.count > limit and self.template is not None:
+        rows: list[Any] | None = None if counted is None else counted[0]
+        count = None if counted is None else counted[1]
+        if count is None:
+            count = self.get_count(queryset)
+        self.count = count
+        if count > limit and self.template is not None:
             self.display_page_controls = True
-        if self.count == 0 or offset > self.count:
+        if count == 0 or offset > count:
             return []
         return rows if rows is not None else list(queryset[offset : offset + limit])
 
@@ -229,7 +232,7 @@ class CursorPagination(drf_pagination.CursorPagination, _DRFAlgorithm):
         if (
             cursor is not None
             and cursor.position is not None
-            and not position_is_valid(self._cursor_rows, self.ordering[0], cursor.position)
+            and not position_is_valid(self._cursor_rows, self.ordering[0], str(cursor.position))
         ):
             raise NotFound(self.invalid_cursor_message)
         return cursor
