@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.paginator import Paginator as DjangoPaginator
@@ -25,6 +25,11 @@ from rest_framework.test import APIRequestFactory
 
 from restflow import pagination
 from tests.testapp.models import Category, Product, Review
+
+if TYPE_CHECKING:
+    AnyPaginator = DjangoPaginator[Any]
+else:  # Django's Paginator takes no type arguments at run time
+    AnyPaginator = DjangoPaginator
 
 pytestmark = pytest.mark.django_db
 
@@ -129,8 +134,8 @@ def test_middle_page_same_as_drf_in_the_counted_number_of_queries(
         ("page", "?page=6", 1),  # the last, short page
         ("page", "?page=last", 2),  # DRF's: the count decides which page
         ("page", "?page=7", 2),  # past the end: an empty window, then the count -> 404
-        ("page", "?page=0", 0),
-        ("page", "?page=x", 0),
+        ("page", "?page=0", None),  # 404 before the page query: as many as DRF's (0, or
+        ("page", "?page=x", None),  # the count on Django 6, which counts before validating)
         ("page", f"?page={2**70}", 1),  # past 64 bits: DRF's count, then 404
         ("limit", "?offset=10", 1),
         ("limit", "?offset=11", 2),  # empty: the count says how many there are
@@ -140,10 +145,13 @@ def test_middle_page_same_as_drf_in_the_counted_number_of_queries(
     ],
 )
 def test_edges_same_as_drf_in_the_counted_number_of_queries(
-    catalogue: None, kind: str, query: str, queries: int
+    catalogue: None, kind: str, query: str, queries: int | None
 ) -> None:
     drf_class, rf_class, config = KINDS[kind]
-    expected = _paginate(drf_class, config, _products(), query)
+    with CaptureQueriesContext(connection) as drfs:
+        expected = _paginate(drf_class, config, _products(), query)
+    if queries is None:
+        queries = len(drfs.captured_queries)
     with CaptureQueriesContext(connection) as captured:
         ours = _paginate(rf_class, config, _products(), query)
     assert ours == expected
@@ -161,7 +169,7 @@ def test_orphans_are_counted_like_djangos(catalogue: None) -> None:
     class Orphans(drf_pagination.PageNumberPagination):
         page_size = 3
 
-        class django_paginator_class(DjangoPaginator[Any]):  # DRF's attribute name
+        class django_paginator_class(AnyPaginator):  # DRF's attribute name
             def __init__(self, object_list: Any, per_page: int) -> None:
                 super().__init__(object_list, per_page, orphans=2)
 
