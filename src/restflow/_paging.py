@@ -1,10 +1,14 @@
 """SQL-side helpers of the paginators: a page and its total in one query; cursor positions.
 
 :func:`counted_slice` fetches ``queryset[start:stop]`` together with the number
-of rows in the whole queryset (``COUNT(*) OVER ()``), so a page-number or
-limit/offset page costs one query instead of DRF's two. It declines (returns
-None) wherever the window would not count what ``queryset.count()`` counts or
-would change the rows the serializer sees; the caller then runs DRF's own
+of rows in the whole queryset, so a page-number or limit/offset page costs one
+query instead of DRF's two. The count is a scalar subquery rather than a
+``COUNT(*) OVER ()`` window: a window makes the database build every row of
+the queryset before it can stop at the page (measured on 100,000 rows: SQLite
+200x and PostgreSQL 3x slower than DRF's two queries), while the subquery
+is counted once with ``count()``'s own plan and the page still stops early.
+It declines (returns None) wherever the count cannot ride along without
+changing the rows the serializer sees; the caller then runs DRF's own
 two-query algorithm.
 
 :func:`position_is_valid` tells whether a cursor's position can be compared with
@@ -19,17 +23,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ValidationError
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Count, Field, Model, QuerySet, Window
+from django.db.models import BigIntegerField, Field, Model, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.lookups import IntegerFieldOverflow
 from django.db.models.query import ModelIterable, ValuesIterable
 from django.utils import timezone
+from typing_extensions import override
 
 __all__ = ["counted_slice", "position_is_valid"]
 
-#: The private alias of the window column; stripped from every row before it is returned.
+#: The private alias of the count column; stripped from every row before it is returned.
 _TOTAL = "_restflow_total_rows"
 
 #: LIMIT/OFFSET are 64-bit signed on SQLite and PostgreSQL: past this, DRF's
@@ -43,7 +49,15 @@ _PG_NUMERIC_SCALE = 16383
 _SQLITE_INT = (-(2**63), 2**63 - 1)
 
 
-def _windowable(queryset: QuerySet[Any, Any]) -> bool:
+class _Total(RawSQL):
+    """The count subquery: a constant of the whole select, never a GROUP BY column."""
+
+    @override
+    def get_group_by_cols(self) -> list[Any]:
+        return []
+
+
+def _countable(queryset: QuerySet[Any, Any]) -> bool:
     query = queryset.query
     return (
         # A cached result: DRF's path counts and slices it with no query at all.
@@ -51,34 +65,51 @@ def _windowable(queryset: QuerySet[Any, Any]) -> bool:
         # Rows as models or dicts: an extra column can be taken off again.
         # values_list() tuples (flat, named) cannot lose a column cleanly.
         and queryset._iterable_class in (ModelIterable, ValuesIterable)  # pyright: ignore[reportPrivateUsage]
-        # The window is computed before DISTINCT and LIMIT, and a compound
-        # query cannot take an annotation: COUNT(*) OVER () would count
-        # something else than ``.count()`` does.
-        and not query.distinct
+        # A compound query takes no annotation; a sliced one counts its slice;
+        # a locking one may not carry a subquery on every backend.
         and not query.combinator
         and not query.is_sliced
-        and not query.where.contains_over_clause
-        and connections[queryset.db].features.supports_over_clause
+        and not query.select_for_update
     )
+
+
+def _total_expression(queryset: QuerySet[Any, Any]) -> _Total | None:
+    """``(SELECT COUNT(*) FROM (<queryset, unordered>))``: what ``queryset.count()`` counts."""
+    inner = queryset.order_by()
+    query = inner.query
+    if query.group_by is None and not query.distinct:
+        inner = inner.values("pk")  # one narrow column is enough to count rows
+    try:
+        sql, params = inner.query.get_compiler(using=queryset.db).as_sql()
+    except EmptyResultSet:
+        return None  # ``.none()`` and the like: DRF's path asks no database at all
+    return _Total(f"SELECT COUNT(*) FROM ({sql}) {_TOTAL}_rows", params, BigIntegerField())
 
 
 def counted_slice(queryset: Any, start: int, stop: int) -> tuple[list[Any], int | None] | None:
     """``queryset[start:stop]`` and the queryset's total row count, in one query.
 
-    Returns ``(rows, total)``; ``total`` is None when the slice is empty (the
-    window then has no row to carry the count: ask ``count()``). Returns None
-    when ``queryset`` is not a ``QuerySet`` the window counts exactly
-    (``distinct()``, ``union()``, an already sliced or evaluated queryset,
-    ``values_list()``, a backend without window functions, bounds past 64 bits):
+    The count is an uncorrelated scalar subquery, ``SELECT COUNT(*) FROM
+    (<the queryset, unordered>)``, in the page query's select list: the
+    database computes it once, with the same plan as ``queryset.count()``,
+    while the page itself still stops after ``stop`` rows.
+
+    Returns ``(rows, total)``; ``total`` is None when the slice is empty (no
+    row carries the count: ask ``count()``). Returns None where the count
+    cannot ride along (``union()``, ``values_list()``, an already sliced,
+    evaluated or empty queryset, ``select_for_update()``, bounds past 64 bits):
     use DRF's count-then-slice algorithm then.
     """
     if not isinstance(queryset, QuerySet) or not 0 <= start <= stop <= _SQL_INT_MAX:
         return None
-    if not _windowable(queryset):  # pyright: ignore[reportUnknownArgumentType]
+    if not _countable(queryset):  # pyright: ignore[reportUnknownArgumentType]
+        return None
+    total_expression = _total_expression(queryset)  # pyright: ignore[reportUnknownArgumentType]
+    if total_expression is None:
         return None
     if start == stop:
         return [], None
-    counted = queryset.annotate(**{_TOTAL: Window(Count("*"))})
+    counted = queryset.annotate(**{_TOTAL: total_expression})
     rows: list[Any] = list(counted[start:stop])
     if not rows:
         return rows, None

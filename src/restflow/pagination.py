@@ -6,9 +6,9 @@ links and errors, on querysets, lists and anything else DRF's classes accept.
 Two things differ, both invisible in the responses:
 
 - on a real ``QuerySet``, a page-number or limit/offset page and the total
-  count come from one query (``COUNT(*) OVER ()``); the separate ``COUNT``
-  runs only when the page comes back empty, or where a window would count
-  something else (``distinct()``, ``union()``, ``values_list()``, a sliced
+  count come from one query (the count as a scalar subquery of the page
+  query); the separate ``COUNT`` runs only when the page comes back empty, or
+  where the count cannot ride along (``union()``, ``values_list()``, a sliced
   queryset: DRF's two queries then);
 - a cursor whose position the ordering field cannot hold is DRF's 404
   "Invalid cursor", never a database error.
@@ -135,7 +135,7 @@ def _counted_page(paginator: DjangoPaginator[Any], number: Any) -> Page[Any]:
     counted = counted_slice(paginator.object_list, bottom, bottom + per_page + orphans)
     rows, total = counted if counted is not None else ([], None)
     if total is None:
-        # No window, or an empty page: the count tells a 404 from an empty first page.
+        # No counted page, or an empty one: the count tells a 404 from an empty first page.
         return paginator.page(number)
     paginator.__dict__["count"] = total  # Paginator.count is a cached_property
     number = paginator.validate_number(number)
@@ -169,7 +169,7 @@ class LimitOffsetPagination(drf_pagination.LimitOffsetPagination, _DRFAlgorithm)
         """DRF's algorithm; on a ``QuerySet``, the page and its count in one query.
 
         The count query runs only when the page comes back empty (or where a
-        window cannot count: see the module). A ``get_count`` override is
+        count cannot ride along: see the module). A ``get_count`` override is
         honoured with DRF's two steps. Override to change the algorithm.
         """
         if not library_hooks(type(self), ("get_count",)):
