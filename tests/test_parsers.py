@@ -1,0 +1,367 @@
+"""restflow's JSONParser: linear time on every body, DRF's answers, non-finite numbers refused.
+
+Timings are ratios measured in the same test (against DRF's own ``JSONParser`` on
+the same body, or of one body against one twice its size), never absolute times:
+each is the best of several interleaved runs, and a ratio is retried a few times
+before it counts as a failure, because the machines that run the suite are shared.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import override_settings
+from django.urls import include, path
+from rest_framework import exceptions, serializers
+from rest_framework import parsers as drf_parsers
+from rest_framework import views as drf_views
+from rest_framework import viewsets as drf_viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from restflow import parsers
+from restflow.views import AsyncAPIView, AsyncModelViewSet, ModelViewSet
+from tests._clients import CLIENTS, outcome, send
+from tests.testapp.models import Category, Product
+
+pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
+
+
+# -- timing helpers -----------------------------------------------------------------------
+
+
+def _best(run: Callable[[], object], rounds: int) -> float:
+    best = math.inf
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _parse(parser: drf_parsers.BaseParser, body: bytes) -> Callable[[], object]:
+    def run() -> object:
+        try:
+            return parser.parse(io.BytesIO(body), "application/json", {})
+        except exceptions.ParseError as error:
+            return error
+
+    return run
+
+
+def _ratio(first: Callable[[], object], second: Callable[[], object], rounds: int) -> float:
+    """time(first) / time(second), best of ``rounds`` interleaved runs, best of 5 tries.
+
+    The cyclic garbage collector is paused while timing: its passes over every
+    object alive make any allocation-heavy parse (DRF's too) look superlinear.
+    """
+    ratios = []
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(5):
+            a = b = math.inf
+            for _ in range(rounds):
+                a = min(a, _best(first, 1))
+                b = min(b, _best(second, 1))
+            ratios.append(a / b)
+            if ratios[-1] < 1.2:
+                break
+    finally:
+        gc.enable()
+    return min(ratios)
+
+
+# -- bodies -------------------------------------------------------------------------------
+
+
+def crafted(size: int) -> bytes:
+    """The issue's body: 513 ``[`` and an unterminated string of escaped quotes."""
+    head = "[" * 513 + '"'
+    return (head + '\\"' * ((size - len(head)) // 2)).encode()
+
+
+def records(size: int) -> bytes:
+    """About ``size`` bytes of product records: an ordinary body."""
+    rng = random.Random(1)
+    return json.dumps(
+        [
+            {
+                "id": i,
+                "name": f"product {i} " + "x" * rng.randint(5, 40),
+                "price": f"{rng.randint(1, 999)}.{rng.randint(0, 99):02d}",
+                "category": rng.randint(1, 50),
+                "tags": ["tools", "garden"],
+                "size": {"w": rng.random() * 10, "h": rng.random() * 10},
+            }
+            for i in range(size // 185)
+        ]
+    ).encode()
+
+
+def deep_valid(size: int) -> bytes:
+    """Valid JSON nested 500 deep, repeated to ``size`` bytes (under the depth limit)."""
+    unit = "[" * 500 + "]" * 500
+    return ("[" + ",".join([unit] * max(1, size // (len(unit) + 1))) + "]").encode()
+
+
+def backslashes(size: int) -> bytes:
+    return ('["' + "\\\\" * (size // 2) + '", ' + "[" * 600 + "]" * 600 + "]").encode()
+
+
+def huge_string(size: int) -> bytes:
+    return json.dumps({"text": "[{" * (size // 2)}).encode()
+
+
+def recursion_deep(size: int) -> bytes:
+    return b"[" * size
+
+
+def unterminated_after_strings(size: int) -> bytes:
+    return ('["' + '", "'.join(["[{"] * (size // 6)) + ', "\\"').encode()
+
+
+CRAFTED = {
+    "escaped-quotes": crafted,
+    "deep-valid": deep_valid,
+    "backslashes": backslashes,
+    "huge-string": huge_string,
+    "recursion-deep": recursion_deep,
+    "unterminated": unterminated_after_strings,
+    "records": records,
+}
+
+
+# -- linear time --------------------------------------------------------------------------
+
+
+def test_crafted_64kb_body_costs_what_drfs_parser_costs() -> None:
+    # The quadratic string regex took ~19 s here (DRF's parser: well under a millisecond).
+    body = crafted(64 * 1024)
+    ours = _parse(parsers.JSONParser(), body)
+    assert isinstance(ours(), exceptions.ParseError)
+    assert _ratio(ours, _parse(drf_parsers.JSONParser(), body), rounds=5) < 3
+
+
+@pytest.mark.parametrize("family", sorted(CRAFTED))
+def test_parse_time_is_linear_in_the_body_size(family: str) -> None:
+    make = CRAFTED[family]
+    size = 32 * 1024 if family == "deep-valid" else 256 * 1024
+    small, large = make(size), make(2 * size)
+    parser = parsers.JSONParser()
+    # Linear: doubling the body doubles the time (quadratic would be 4x).
+    assert _ratio(_parse(parser, large), _parse(parser, small), rounds=5) < 3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(records(600_000), id="records-600kb"),
+        pytest.param(json.dumps({"name": "chisel", "price": "4.20"}).encode(), id="small"),
+    ],
+)
+def test_ordinary_bodies_parse_within_half_again_drfs_time(body: bytes) -> None:
+    ours, drf = parsers.JSONParser(), drf_parsers.JSONParser()
+    assert _parse(ours, body)() == _parse(drf, body)()
+    rounds = 9 if len(body) > 10_000 else 2_000
+    assert _ratio(_parse(ours, body), _parse(drf, body), rounds=rounds) < 1.5
+
+
+class DrfParsedView(drf_views.APIView):
+    authentication_classes = []
+    permission_classes = []
+    parser_classes = [drf_parsers.JSONParser]
+
+    def post(self, request: Request) -> Response:
+        return Response({"type": type(request.data).__name__})
+
+
+class AsyncParsedView(AsyncAPIView):
+    authentication_classes = []
+    permission_classes = []
+    parser_classes = [parsers.JSONParser]
+
+    async def post(self, request: Request) -> Response:
+        return Response({"type": type(request.data).__name__})
+
+
+def test_crafted_64kb_post_to_an_async_view_answers_400_in_drfs_time() -> None:
+    body = crafted(64 * 1024).decode()
+
+    def ours() -> object:
+        response = send("asgi", "POST", "/parsed/async/", body=body)
+        assert response.status_code == 400
+        return response
+
+    def drf() -> object:
+        response = send("asgi", "POST", "/parsed/drf/", body=body)
+        assert response.status_code == 400
+        return response
+
+    assert _ratio(ours, drf, rounds=5) < 3
+
+
+# -- non-finite numbers -------------------------------------------------------------------
+
+OUT_OF_RANGE = "JSON parse error - Out of range float values are not JSON compliant: "
+
+
+@pytest.mark.parametrize(
+    ("body", "literal"),
+    [
+        ('{"a": NaN}', "'NaN'"),
+        ('{"a": Infinity}', "'Infinity'"),
+        ('{"a": -Infinity}', "'-Infinity'"),
+        ('{"a": 1e400}', "'1e400'"),
+        ('{"a": -1e400}', "'-1e400'"),
+        ('{"a": 1' + "0" * 400 + ".5}", "'1" + "0" * 400 + ".5'"),
+        ('[{"a": [1.5, {"b": [2.5, 1E+999]}]}]', "'1E+999'"),
+        (json.dumps([{"x": 1.5}] * 2_000)[:-1] + ', {"x": 1e400}]', "'1e400'"),
+        (json.dumps([1.5] * 2_000)[:-1] + ", -1e999]", "'-1e999'"),
+    ],
+    ids=["nan", "inf", "-inf", "1e400", "-1e400", "long", "nested", "long-body", "float-list"],
+)
+def test_non_finite_numbers_are_refused_anywhere(body: str, literal: str) -> None:
+    refused = _parse(parsers.JSONParser(), body.encode())()
+    assert isinstance(refused, exceptions.ParseError)
+    assert refused.detail == OUT_OF_RANGE + literal
+
+
+@pytest.mark.parametrize("body", ['{"a": NaN}', '{"a": Infinity}', '{"a": -Infinity}'])
+def test_non_finite_constants_are_refused_in_drfs_words(body: str) -> None:
+    ours = _parse(parsers.JSONParser(), body.encode())()
+    drf = _parse(drf_parsers.JSONParser(), body.encode())()
+    assert isinstance(ours, exceptions.ParseError)
+    assert isinstance(drf, exceptions.ParseError)
+    assert ours.detail == drf.detail
+
+
+def test_drfs_parser_turns_an_overflowing_number_into_infinity() -> None:
+    # What restflow's parser improves on.
+    assert _parse(drf_parsers.JSONParser(), b'{"a": 1e400}')() == {"a": math.inf}
+
+
+@pytest.mark.parametrize("body", ['{"a": NaN}', '{"a": 1e400}', "[-1e400, 2.5]"])
+@override_settings(REST_FRAMEWORK={"STRICT_JSON": False})
+def test_without_strict_json_non_finite_numbers_parse_as_in_drf(body: str) -> None:
+    class Lenient(parsers.JSONParser):
+        strict = False
+
+    class DrfLenient(drf_parsers.JSONParser):
+        strict = False
+
+    ours, drf = _parse(Lenient(), body.encode())(), _parse(DrfLenient(), body.encode())()
+    assert json.dumps(ours) == json.dumps(drf)
+
+
+def test_finite_numbers_parse_as_in_drf() -> None:
+    body = b"[1e308, -1e308, 1e-400, 0.1, 3, 1" + b"0" * 300 + b".5, 2e+2]"
+    assert _parse(parsers.JSONParser(), body)() == _parse(drf_parsers.JSONParser(), body)()
+
+
+# -- non-finite values that reach a field by another way ------------------------------------
+
+
+class ProductSerializer(serializers.ModelSerializer[Product]):
+    class Meta:
+        model = Product
+        fields = ["id", "name", "price", "category"]
+
+
+class NestedSerializer(serializers.Serializer[Any]):
+    product = ProductSerializer()
+
+
+SHOP: dict[str, Any] = {
+    "queryset": Product.objects.all(),
+    "serializer_class": ProductSerializer,
+    "authentication_classes": [],
+    "permission_classes": [],
+    "parser_classes": [drf_parsers.JSONParser, drf_parsers.FormParser],
+}
+VIEWSETS: dict[str, type[Any]] = {
+    "drf": type("DrfShop", (drf_viewsets.ModelViewSet,), dict(SHOP)),
+    "sync": type("SyncShop", (ModelViewSet,), dict(SHOP)),
+    "async": type("AsyncShop", (AsyncModelViewSet,), dict(SHOP)),
+}
+_router = SimpleRouter()
+for _kind, _viewset in VIEWSETS.items():
+    _router.register(f"{_kind}/products", _viewset, basename=f"{_kind}-product")
+
+
+class NestedView(AsyncAPIView):
+    authentication_classes = []
+    permission_classes = []
+    parser_classes = [drf_parsers.JSONParser]
+    serializer_class = NestedSerializer
+
+    async def post(self, request: Request) -> Response:
+        serializer = await self.avalidated_serializer()
+        return Response(serializer.validated_data)
+
+
+urlpatterns = [
+    path("nested/", NestedView.as_view()),
+    path("", include(_router.urls)),
+    path("parsed/drf/", DrfParsedView.as_view()),
+    path("parsed/async/", AsyncParsedView.as_view()),
+]
+
+
+@pytest.fixture
+def category() -> Category:
+    return Category.objects.create(name="tools")
+
+
+def _create(kind: str, client: str, body: str, content_type: str) -> Any:
+    return send(client, "POST", f"/{kind}/products/", body=body, content_type=content_type)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize("number", ["1e400", "-1e400"])
+def test_infinity_for_a_primary_key_through_drfs_parser_is_a_400(
+    category: Category, kind: str, client: str, number: str
+) -> None:
+    body = f'{{"name": "saw", "price": "1.00", "category": {number}}}'
+    with pytest.raises(OverflowError):  # DRF itself: a server error
+        _create("drf", "api", body, "application/json")
+    response = _create(kind, client, body, "application/json")
+    assert outcome(response)[:2] == (
+        400,
+        {"category": ["Incorrect type. Expected pk value, received float."]},
+    )
+    assert not Product.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e400", "Infinity"])
+@pytest.mark.parametrize("field", ["category", "price"])
+def test_non_finite_form_values_are_answered_as_drf_does(
+    category: Category, kind: str, client: str, value: str, field: str
+) -> None:
+    values = {"name": "saw", "price": "1.00", "category": str(category.pk), field: value}
+    body = "&".join(f"{name}={text}" for name, text in values.items())
+    form = "application/x-www-form-urlencoded"
+    expected = outcome(_create("drf", "api", body, form))
+    assert expected[0] == 400
+    assert outcome(_create(kind, client, body, form)) == expected
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_a_nested_field_names_its_path(category: Category, client: str) -> None:
+    body = '{"product": {"name": "saw", "price": "1.00", "category": 1e400}}'
+    assert outcome(send(client, "POST", "/nested/", body=body))[:2] == (
+        400,
+        {"product": {"category": ["Incorrect type. Expected pk value, received float."]}},
+    )
