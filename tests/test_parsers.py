@@ -8,17 +8,21 @@ before it counts as a failure, because the machines that run the suite are share
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import json
 import math
 import random
+import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
+from unittest import mock
 
 import pytest
-from django.test import override_settings
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient, override_settings
 from django.urls import include, path
 from rest_framework import exceptions, serializers
 from rest_framework import parsers as drf_parsers
@@ -28,7 +32,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from restflow import parsers
+from restflow import authentication, parsers, permissions
+from restflow._bridge import hop_count
 from restflow.views import AsyncAPIView, AsyncModelViewSet, ModelViewSet
 from tests._clients import CLIENTS, outcome, send
 from tests.testapp.models import Category, Product
@@ -365,3 +370,142 @@ def test_a_nested_field_names_its_path(category: Category, client: str) -> None:
         400,
         {"product": {"category": ["Incorrect type. Expected pk value, received float."]}},
     )
+
+
+# -- where a body is parsed ------------------------------------------------------------
+
+
+class Parses:
+    """Records the thread of every parse by restflow's JSON and DRF's multipart parser."""
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+        self.loop_threads: list[int] = []
+
+
+@pytest.fixture
+def parses() -> Iterator[Parses]:
+    record = Parses()
+    originals = {cls: cls.parse for cls in (parsers.JSONParser, drf_parsers.MultiPartParser)}
+
+    def recording(cls: type[drf_parsers.BaseParser]) -> Callable[..., Any]:
+        def parse(self: drf_parsers.BaseParser, *args: Any, **kwargs: Any) -> Any:
+            record.threads.append(threading.get_ident())
+            return originals[cls](self, *args, **kwargs)
+
+        return parse
+
+    with contextlib.ExitStack() as stack:
+        for cls in originals:
+            stack.enter_context(mock.patch.object(cls, "parse", recording(cls)))
+        yield record
+
+
+class BodyEcho(AsyncAPIView):
+    """Session-authenticated; reads the body after the CSRF check has parsed it."""
+
+    authentication_classes = [authentication.SessionAuthentication]
+    permission_classes = [permissions.IsAuthenticated]
+    parser_classes = [parsers.JSONParser, drf_parsers.MultiPartParser]
+    threads: ClassVar[list[int]] = []
+
+    async def post(self, request: Request) -> Response:
+        type(self).threads.append(threading.get_ident())
+        return Response({"keys": sorted(request.data)})
+
+
+class BodyIgnored(BodyEcho):
+    async def post(self, request: Request) -> Response:
+        type(self).threads.append(threading.get_ident())
+        return Response({})
+
+
+class NameSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+
+
+class Validates(AsyncAPIView):
+    authentication_classes = []
+    permission_classes = []
+    parser_classes = [parsers.JSONParser, drf_parsers.MultiPartParser]
+    serializer_class = NameSerializer
+    threads: ClassVar[list[int]] = []
+
+    async def post(self, request: Request) -> Response:
+        type(self).threads.append(threading.get_ident())
+        serializer = await self.avalidated_serializer()
+        return Response(serializer.validated_data)
+
+
+urlpatterns += [
+    path("body/echo/", BodyEcho.as_view()),
+    path("body/ignored/", BodyIgnored.as_view()),
+    path("body/validates/", Validates.as_view()),
+]
+
+CSRF = "a" * 32
+SMALL_JSON = ("application/json", json.dumps({"name": "saw"}).encode())
+LARGE_JSON = ("application/json", json.dumps({"name": "saw", "pad": "x" * 100_000}).encode())
+BOUNDARY = "restflowboundary"
+MULTIPART = (
+    f"multipart/form-data; boundary={BOUNDARY}",
+    (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="name"\r\n\r\nsaw\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n" + "x" * 1000 + f"\r\n--{BOUNDARY}--\r\n"
+    ).encode(),
+)
+BODIES = {"small-json": SMALL_JSON, "large-json": LARGE_JSON, "multipart": MULTIPART}
+#: Which bodies may block the loop when parsed.
+BLOCKS = [("small-json", False), ("large-json", True), ("multipart", True)]
+
+
+def _post(url: str, body: tuple[str, bytes], user: Any = None) -> tuple[Any, int]:
+    """POST through Django's ASGI client; returns the response and the hops it took."""
+
+    async def through_asgi() -> tuple[Any, int]:
+        client = AsyncClient(enforce_csrf_checks=True)
+        if user is not None:
+            await client.aforce_login(user)
+            client.cookies["csrftoken"] = CSRF
+        before = hop_count()
+        response = await client.generic(
+            "POST", url, body[1], content_type=body[0], headers={"X-CSRFToken": CSRF}
+        )
+        return response, hop_count() - before
+
+    return async_to_sync(through_asgi)()
+
+
+@pytest.mark.parametrize(
+    ("name", "blocks"), [("small-json", False), ("large-json", True), ("multipart", True)]
+)
+@pytest.mark.parametrize("view", [BodyEcho, BodyIgnored])
+def test_the_csrf_check_parses_a_blocking_body_in_a_thread_once(
+    user: Any, parses: Parses, name: str, blocks: bool, view: type[BodyEcho]
+) -> None:
+    view.threads.clear()
+    url = "/body/echo/" if view is BodyEcho else "/body/ignored/"
+    response, hops = _post(url, BODIES[name], user)
+    assert response.status_code == 200, response.content
+    if view is BodyEcho:
+        assert "name" in response.json()["keys"]
+    (loop,) = view.threads
+    (parsed_on,) = parses.threads  # once: the CSRF check's parse is the one request.data reads
+    assert (parsed_on != loop) is blocks
+    assert hops == (1 if blocks else 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "blocks"), [("small-json", False), ("large-json", True), ("multipart", True)]
+)
+def test_helpers_parse_a_blocking_body_in_their_one_hop(
+    parses: Parses, name: str, blocks: bool
+) -> None:
+    Validates.threads.clear()
+    response, hops = _post("/body/validates/", BODIES[name])
+    assert (response.status_code, response.json()) == (200, {"name": "saw"})
+    (loop,) = Validates.threads
+    (parsed_on,) = parses.threads
+    assert (parsed_on != loop) is blocks
+    assert hops == 1  # validation takes its hop anyway; a blocking parse joins it
