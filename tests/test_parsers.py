@@ -386,7 +386,10 @@ class Parses:
 @pytest.fixture
 def parses() -> Iterator[Parses]:
     record = Parses()
-    originals = {cls: cls.parse for cls in (parsers.JSONParser, drf_parsers.MultiPartParser)}
+    classes: list[type[drf_parsers.BaseParser]] = [parsers.JSONParser, drf_parsers.MultiPartParser]
+    originals: dict[type[drf_parsers.BaseParser], Callable[..., Any]] = {
+        cls: cls.parse for cls in classes
+    }
 
     def recording(cls: type[drf_parsers.BaseParser]) -> Callable[..., Any]:
         def parse(self: drf_parsers.BaseParser, *args: Any, **kwargs: Any) -> Any:

@@ -167,6 +167,9 @@ class JSONParser(drf_parsers.JSONParser):
         try:
             # DRF's stream reader, as DRF: a truncated last character is dropped, not an error.
             text = codecs.getreader(encoding)(io.BytesIO(body)).read()
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+        try:
             # A short body has few numbers: checking each as it is decoded is cheaper
             # than a walk. A long one is walked once for depth and numbers together.
             short = len(text) <= _SHORT
