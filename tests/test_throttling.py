@@ -339,3 +339,30 @@ async def test_sync_get_cache_key_override_takes_one_hop() -> None:
     response = await AsyncClient().get("/async/per-path/a/")
     assert response.status_code == 200
     assert hop_count() - before == 1
+
+
+THREADS_CACHE = LocMemCache("restflow-tests-threads", {})
+
+
+class TenAnonOwnMemory(TenAnon):
+    cache = THREADS_CACHE
+
+
+def test_the_local_memory_check_is_atomic_under_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Django's own local-memory cache, slowed between reading the log and writing it back:
+    # threads that read the same log would all pass.
+    THREADS_CACHE.clear()
+    read = LocMemCache.get
+
+    def slow_get(self: LocMemCache, *args: Any, **kwargs: Any) -> Any:
+        return _yield_thread(read(self, *args, **kwargs))
+
+    monkeypatch.setattr(LocMemCache, "get", slow_get)
+    request = Request(APIRequestFactory().get("/"))
+
+    def allowed(_: int) -> bool:
+        return TenAnonOwnMemory().allow_request(request, SyncView())
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(allowed, range(30)))
+    assert results.count(True) == 10
