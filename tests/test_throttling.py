@@ -28,21 +28,12 @@ from restflow import throttling
 from restflow._bridge import hop_count
 from restflow.views import APIView, AsyncAPIView
 from tests._clients import CLIENTS, outcome, send
+from tests._clock import Clock
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
 
 
-class Clock:
-    """A settable ``timer`` for the throttles, so ``Retry-After`` is exact."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-CLOCK = Clock()
+CLOCK = Clock(1000.0)
 
 
 @pytest.fixture(autouse=True)

@@ -34,6 +34,7 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 from restflow import throttling
 from restflow.protocols import AsyncBaseThrottle
 from restflow.views import APIView, AsyncAPIView
+from tests._clock import Clock
 
 pytestmark = pytest.mark.django_db
 
@@ -83,16 +84,6 @@ IMPLS = (
 def impl(request: pytest.FixtureRequest) -> Impl:
     chosen: Impl = request.param
     return chosen
-
-
-class Clock:
-    """A settable ``timer``: a class attribute called as ``self.timer()``."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from restflow import throttling
+from tests._clock import Clock
 
 pytestmark = [
     pytest.mark.redis,
@@ -34,17 +35,9 @@ pytestmark = [
 LOCATION = "redis://127.0.0.1:6379/0"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(1000.0)
 
 
 @pytest.fixture
