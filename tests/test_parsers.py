@@ -24,18 +24,16 @@ from unittest import mock
 import pytest
 from asgiref.sync import async_to_sync
 from django.test import AsyncClient, override_settings
-from django.urls import include, path
+from django.urls import path
 from rest_framework import exceptions, serializers
 from rest_framework import parsers as drf_parsers
 from rest_framework import views as drf_views
-from rest_framework import viewsets as drf_viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from restflow import authentication, parsers, permissions
 from restflow._bridge import hop_count
-from restflow.views import AsyncAPIView, AsyncModelViewSet, ModelViewSet
+from restflow.views import AsyncAPIView
 from tests._clients import CLIENTS, outcome, send
 from tests.testapp.models import Category, Product
 
@@ -290,23 +288,6 @@ class NestedSerializer(serializers.Serializer[Any]):
     product = ProductSerializer()
 
 
-SHOP: dict[str, Any] = {
-    "queryset": Product.objects.all(),
-    "serializer_class": ProductSerializer,
-    "authentication_classes": [],
-    "permission_classes": [],
-    "parser_classes": [drf_parsers.JSONParser, drf_parsers.FormParser],
-}
-VIEWSETS: dict[str, type[Any]] = {
-    "drf": type("DrfShop", (drf_viewsets.ModelViewSet,), dict(SHOP)),
-    "sync": type("SyncShop", (ModelViewSet,), dict(SHOP)),
-    "async": type("AsyncShop", (AsyncModelViewSet,), dict(SHOP)),
-}
-_router = SimpleRouter()
-for _kind, _viewset in VIEWSETS.items():
-    _router.register(f"{_kind}/products", _viewset, basename=f"{_kind}-product")
-
-
 class NestedView(AsyncAPIView):
     authentication_classes = []
     permission_classes = []
@@ -320,7 +301,6 @@ class NestedView(AsyncAPIView):
 
 urlpatterns = [
     path("nested/", NestedView.as_view()),
-    path("", include(_router.urls)),
     path("parsed/drf/", DrfParsedView.as_view()),
     path("parsed/async/", AsyncParsedView.as_view()),
 ]
@@ -329,42 +309,6 @@ urlpatterns = [
 @pytest.fixture
 def category() -> Category:
     return Category.objects.create(name="tools")
-
-
-def _create(kind: str, client: str, body: str, content_type: str) -> Any:
-    return send(client, "POST", f"/{kind}/products/", body=body, content_type=content_type)
-
-
-@pytest.mark.parametrize("kind", ["sync", "async"])
-@pytest.mark.parametrize("client", CLIENTS)
-@pytest.mark.parametrize("number", ["1e400", "-1e400"])
-def test_infinity_for_a_primary_key_through_drfs_parser_is_a_400(
-    category: Category, kind: str, client: str, number: str
-) -> None:
-    body = f'{{"name": "saw", "price": "1.00", "category": {number}}}'
-    with pytest.raises(OverflowError):  # DRF itself: a server error
-        _create("drf", "api", body, "application/json")
-    response = _create(kind, client, body, "application/json")
-    assert outcome(response)[:2] == (
-        400,
-        {"category": ["Incorrect type. Expected pk value, received float."]},
-    )
-    assert not Product.objects.exists()
-
-
-@pytest.mark.parametrize("kind", ["sync", "async"])
-@pytest.mark.parametrize("client", CLIENTS)
-@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e400", "Infinity"])
-@pytest.mark.parametrize("field", ["category", "price"])
-def test_non_finite_form_values_are_answered_as_drf_does(
-    category: Category, kind: str, client: str, value: str, field: str
-) -> None:
-    values = {"name": "saw", "price": "1.00", "category": str(category.pk), field: value}
-    body = "&".join(f"{name}={text}" for name, text in values.items())
-    form = "application/x-www-form-urlencoded"
-    expected = outcome(_create("drf", "api", body, form))
-    assert expected[0] == 400
-    assert outcome(_create(kind, client, body, form)) == expected
 
 
 @pytest.mark.parametrize("client", CLIENTS)
