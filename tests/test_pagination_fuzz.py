@@ -363,24 +363,16 @@ COUNTS = st.one_of(
 )
 
 
-@BOUNDED
-@given(
-    params=st.dictionaries(st.sampled_from(["page", "page_size"]), COUNTS, min_size=1),
+@pytest.mark.parametrize(
+    ("kind", "names"), [("page", ["page", "page_size"]), ("limit", ["limit", "offset"])]
 )
-def test_crafted_page_parameters_answer_as_drf(
-    products: list[Product], params: dict[str, str]
-) -> None:
-    _answer("page", urlencode(params), drf_answers=True)
-
-
 @BOUNDED
-@given(
-    params=st.dictionaries(st.sampled_from(["limit", "offset"]), COUNTS, min_size=1),
-)
-def test_crafted_limit_and_offset_answer_as_drf(
-    products: list[Product], params: dict[str, str]
+@given(data=st.data())
+def test_crafted_counts_answer_as_drf(
+    products: list[Product], kind: str, names: list[str], data: st.DataObject
 ) -> None:
-    _answer("limit", urlencode(params), drf_answers=True)
+    params = data.draw(st.dictionaries(st.sampled_from(names), COUNTS, min_size=1))
+    _answer(kind, urlencode(params), drf_answers=True)
 
 
 @pytest.mark.parametrize(
