@@ -12,9 +12,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from restflow import _bridge
 from restflow.authentication import TokenAuthentication
 from restflow.permissions import DjangoModelPermissions
+from restflow.test import hop_count
 from restflow.views import AsyncAPIView
 from tests.testapp.models import Product
 
@@ -43,7 +43,7 @@ def token() -> str:
 
 async def test_token_auth_and_model_permissions_share_one_hop(token: str) -> None:
     client = AsyncClient()
-    before = _bridge.hop_count()
+    before = hop_count()
     response = await client.post(
         "/products",
         {},
@@ -53,14 +53,14 @@ async def test_token_auth_and_model_permissions_share_one_hop(token: str) -> Non
     assert response.status_code == 201, response.content
     assert response.json() == {"user": "clerk"}
     # Token lookup and the permission query run in the same worker-thread hop.
-    assert _bridge.hop_count() - before == 1
+    assert hop_count() - before == 1
 
 
 async def test_denied_request_also_costs_one_hop(token: str) -> None:
     user = await User.objects.aget(username="clerk")
     await user.user_permissions.aclear()
     client = AsyncClient()
-    before = _bridge.hop_count()
+    before = hop_count()
     response: Any = await client.post(
         "/products",
         {},
@@ -68,4 +68,4 @@ async def test_denied_request_also_costs_one_hop(token: str) -> None:
         headers={"authorization": f"Token {token}"},
     )
     assert response.status_code == 403
-    assert _bridge.hop_count() - before == 1
+    assert hop_count() - before == 1

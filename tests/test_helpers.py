@@ -19,9 +19,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from restflow._bridge import hop_count
 from restflow._helpers import SerializerHelpers
 from restflow.serializers import ModelSerializer, Serializer
+from restflow.test import hop_count
 from restflow.views import APIView, AsyncAPIView
 from tests._clients import CLIENTS, outcome, send
 from tests.testapp.models import Product

@@ -1,7 +1,7 @@
 """restflow's worker-thread hop budget, asserted as counts (never times).
 
 Requests go through Django's ASGI handler (``AsyncClient``); the counter is
-``restflow._bridge.hop_count()``, so only restflow's own hops are counted (Django's
+``restflow.test.hop_count()``, so only restflow's own hops are counted (Django's
 handler adds its own ``sync_to_async`` calls for signals and closing the response).
 Under ``restflow.asgi`` those two are gone: there, every hop a request makes is counted
 and must be restflow's own (the last test).
@@ -31,10 +31,10 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView as DRFAPIView
 
-from restflow._bridge import hop_count
 from restflow.asgi import get_asgi_application
 from restflow.pagination import PageNumberPagination
 from restflow.protocols import AsyncBaseAuthentication, AsyncBasePermission, AsyncBaseThrottle
+from restflow.test import hop_count
 from restflow.views import AsyncAPIView, AsyncListAPIView, AsyncModelViewSet, PostFetch
 from tests._asgi import exchange
 from tests.testapp.models import Product, Review

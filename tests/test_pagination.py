@@ -23,9 +23,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
 
+from restflow import _hooks as hooks
 from restflow import pagination
-from restflow._bridge import Mode, hook_mode, hop_count
+from restflow._introspect import Mode, hook_mode
 from restflow.protocols import AsyncBasePagination
+from restflow.test import hop_count
 from restflow.views import APIView, AsyncAPIView
 from tests.testapp.models import Product
 
@@ -264,7 +266,7 @@ def test_sync_face_is_drfs_paginate_queryset(
 ) -> None:
     assert issubclass(ours, drfs)
     assert ours.paginate_queryset is drfs.paginate_queryset
-    assert hook_mode(ours, "paginate_queryset", "apaginate_queryset") is Mode.NATIVE
+    assert hook_mode(ours, hooks.PAGINATOR_PAGINATE_QUERYSET) is Mode.NATIVE
 
 
 @pytest.mark.parametrize("kind", PAIRS)

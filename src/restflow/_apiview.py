@@ -17,21 +17,20 @@ from django.http.response import HttpResponseBase
 from rest_framework import exceptions, status
 from rest_framework import views as drf_views
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from restflow import _hooks as hooks
 from restflow._bridge import (
     Flow,
-    Mode,
     Step,
-    acall,
     drive_async,
     drive_sync,
-    hook_mode,
     override_step,
-    register_inline,
+    run_handler,
+    single,
     sync_override_step,
 )
 from restflow._checks import (
@@ -48,6 +47,7 @@ from restflow._helpers import (
     SOut,
     _builds_serializers_in_user_code,
 )
+from restflow._introspect import Mode, hook_mode
 from restflow._request import BoundedRequest
 from restflow.parsers import translate_body_error
 from restflow.protocols import AsyncPostFetch
@@ -194,11 +194,7 @@ class APIView(_RestflowView[S, SIn, SOut]):
         def delete(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
 
 
-_CHECK_PHASES = (
-    ("perform_authentication", "aperform_authentication"),
-    ("check_permissions", "acheck_permissions"),
-    ("check_throttles", "acheck_throttles"),
-)
+_CHECK_PHASES = (hooks.PERFORM_AUTHENTICATION, hooks.CHECK_PERMISSIONS, hooks.CHECK_THROTTLES)
 
 
 class AsyncAPIView(_RestflowView[S, SIn, SOut]):
@@ -246,9 +242,9 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
         """DRF's ``initial`` on the loop; a sync override of ``initial`` runs in a thread."""
         # A user's ``ainitial`` reached this through super(): only a sync-name
         # override is a different method (override_step would recurse into theirs).
-        override = sync_override_step(self, "initial", "ainitial", request, *args, **kwargs)
+        override = sync_override_step(self, hooks.INITIAL, request, *args, **kwargs)
         if override is not None:
-            await drive_async(_single(override))
+            await drive_async(single(override))
             return
         self.format_kwarg = self.get_format_suffix(**kwargs)
         request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
@@ -261,13 +257,13 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
 
     def _checks_flow(self, request: Request) -> Flow[None]:
         # Authentication, permissions and throttles as one flow: one hop at most.
-        for sync_name, async_name in _CHECK_PHASES:
-            override = override_step(self, sync_name, async_name, request)
+        for hook in _CHECK_PHASES:
+            override = override_step(self, hook, request)
             if override is not None:
                 yield override
-            elif sync_name == "perform_authentication":
+            elif hook is hooks.PERFORM_AUTHENTICATION:
                 yield from authentication_flow(request)
-            elif sync_name == "check_permissions":
+            elif hook is hooks.CHECK_PERMISSIONS:
                 yield from permissions_flow(self, request)
             else:
                 yield from throttles_flow(self, request)
@@ -291,9 +287,9 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
     async def ahandle_exception(self, exc: Exception) -> Response:
         """Async twin of ``handle_exception``; an async ``EXCEPTION_HANDLER`` is awaited."""
         # As in ainitial: a user's ``ahandle_exception`` is the caller, not an override.
-        override = sync_override_step(self, "handle_exception", "ahandle_exception", exc)
+        override = sync_override_step(self, hooks.HANDLE_EXCEPTION, exc)
         if override is not None:
-            return cast(Response, await drive_async(_single(override)))
+            return cast(Response, await drive_async(single(override)))
         return await drive_async(_exception_flow(self, exc))
 
     async def _acall_handler(self, request: Request, *args: Any, **kwargs: Any) -> Any:
@@ -304,7 +300,7 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
             handler = self.http_method_not_allowed
         if getattr(handler, "__func__", None) is drf_views.APIView.http_method_not_allowed:
             return handler(request, *args, **kwargs)  # raises 405: nothing to block on
-        return await acall(handler, request, *args, **kwargs)
+        return await run_handler(handler, request, *args, **kwargs)
 
     # -- async helpers (one implementation with the sync ones: the flows) ---------
 
@@ -370,14 +366,6 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
         return await drive_async(flow)
 
 
-def _single(step: Step[Any]) -> Flow[Any]:
-    return (yield step)
-
-
-# DRF's JSON renderer encodes already-serialized data: pure CPU, safe on the loop.
-register_inline("render", JSONRenderer)
-
-
 def _render_on_loop_if_pure(response: HttpResponseBase) -> None:
     """Let Django's async handler render ``response`` on the loop when that is safe.
 
@@ -391,7 +379,7 @@ def _render_on_loop_if_pure(response: HttpResponseBase) -> None:
     if not isinstance(response, Response) or response.is_rendered:
         return
     renderer = getattr(response, "accepted_renderer", None)
-    if renderer is None or hook_mode(type(renderer), "render", "arender") is not Mode.INLINE:
+    if renderer is None or hook_mode(type(renderer), hooks.RENDER) is not Mode.INLINE:
         return
     sync_render = response.render
 

@@ -21,17 +21,10 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.settings import api_settings
 from typing_extensions import TypeVar
 
-from restflow._bridge import (
-    Flow,
-    Override,
-    Step,
-    call_step,
-    drive_sync,
-    hook_step,
-    method_mode,
-    override_step,
-    per_class,
-)
+from restflow import _hooks as hooks
+from restflow._bridge import Flow, Step, call_step, drive_sync, hook_step, override_step
+from restflow._hooks import Hook
+from restflow._introspect import Override, override, per_class
 from restflow.protocols import AsyncPostFetch
 
 __all__ = ["SX", "S", "SIn", "SOut", "SerializerHelpers"]
@@ -42,11 +35,11 @@ SOut = TypeVar("SOut", bound=BaseSerializer[Any], default=S)
 SX = TypeVar("SX", bound=BaseSerializer[Any])
 
 _SERIALIZER_HOOKS = (
-    "get_serializer",
-    "get_serializer_class",
-    "get_request_serializer_class",
-    "get_response_serializer_class",
-    "get_serializer_context",
+    hooks.GET_SERIALIZER,
+    hooks.GET_SERIALIZER_CLASS,
+    hooks.GET_REQUEST_SERIALIZER_CLASS,
+    hooks.GET_RESPONSE_SERIALIZER_CLASS,
+    hooks.GET_SERIALIZER_CONTEXT,
 )
 
 
@@ -54,9 +47,7 @@ _SERIALIZER_HOOKS = (
 def _builds_serializers_in_user_code(cls: type) -> bool:
     # A user's sync override of any serializer getter may do I/O: honour it in
     # a worker thread. restflow's own getters are pure and stay on the loop.
-    return any(
-        method_mode(cls, name, "a" + name)[0] is not Override.DEFAULT for name in _SERIALIZER_HOOKS
-    )
+    return any(override(cls, hook)[0] is not Override.DEFAULT for hook in _SERIALIZER_HOOKS)
 
 
 def _read_data(serializer: BaseSerializer[Any]) -> Any:
@@ -238,7 +229,7 @@ class SerializerHelpers(drf_views.APIView, Generic[S, SIn, SOut]):
     ) -> BaseSerializer[Any]:
         if isinstance(klass, str):
             klass = getattr(self, klass)()
-        if method_mode(type(self), "get_serializer", "aget_serializer")[0] is Override.DEFAULT:
+        if override(type(self), hooks.GET_SERIALIZER)[0] is Override.DEFAULT:
             return self.get_serializer(*args, serializer_class=klass, **kwargs)
         # A DRF-style override, ``get_serializer(self, *args, **kwargs)``, knows no
         # ``serializer_class`` keyword: call it when it would pick the same class,
@@ -262,7 +253,7 @@ class SerializerHelpers(drf_views.APIView, Generic[S, SIn, SOut]):
             kwargs["instance"] = instance
         chosen = klass if klass is not None else "get_request_serializer_class"
         serializer = yield self._build_serializer(chosen, data=data, partial=partial, **kwargs)
-        yield _serializer_step(serializer, "is_valid", "ais_valid", raise_exception=True)
+        yield _serializer_step(serializer, hooks.IS_VALID, raise_exception=True)
         return serializer
 
     def _post_fetch_flow(self, items: Any, post_fetches: Iterable[AsyncPostFetch]) -> Flow[Any]:
@@ -278,7 +269,7 @@ class SerializerHelpers(drf_views.APIView, Generic[S, SIn, SOut]):
         )
         for fetch in fetches:
             # Rendering blocks right after: share its hop (the sync face).
-            yield hook_step(fetch, "fetch", "afetch", targets, prefer_sync=True)
+            yield hook_step(fetch, hooks.FETCH, targets, prefer_sync=True)
         return items
 
     def _render_flow(
@@ -314,15 +305,13 @@ class SerializerHelpers(drf_views.APIView, Generic[S, SIn, SOut]):
         data = yield from self._render_flow(items, klass, many=True)
         if page is None:
             return Response(data, headers=headers)
-        response: Response = yield call_step(
-            self, "get_paginated_response", "aget_paginated_response", data
-        )
+        response: Response = yield call_step(self, hooks.GET_PAGINATED_RESPONSE, data)
         for name, value in (headers or {}).items():
             response[name] = value
         return response
 
     def _paginate_step(self, queryset: Any) -> Step[Any]:
-        step = override_step(self, "paginate_queryset", "apaginate_queryset", queryset)
+        step = override_step(self, hooks.PAGINATE_QUERYSET, queryset)
         if step is not None:
             return step
         return self._default_paginate_step(queryset, prefer_sync=True)
@@ -333,8 +322,7 @@ class SerializerHelpers(drf_views.APIView, Generic[S, SIn, SOut]):
             return Step.pure(_no_page)
         return hook_step(
             paginator,
-            "paginate_queryset",
-            "apaginate_queryset",
+            hooks.PAGINATOR_PAGINATE_QUERYSET,
             queryset,
             self.request,
             self,
@@ -342,14 +330,12 @@ class SerializerHelpers(drf_views.APIView, Generic[S, SIn, SOut]):
         )
 
 
-def _serializer_step(
-    serializer: BaseSerializer[Any], sync_name: str, async_name: str, **kwargs: Any
-) -> Step[Any]:
+def _serializer_step(serializer: BaseSerializer[Any], hook: Hook, **kwargs: Any) -> Step[Any]:
     # restflow's own ``ais_valid``/``asave`` are only a hop around the sync
     # method; inside a flow that hop is shared, so only a user's override is
     # called as such.
-    step = override_step(serializer, sync_name, async_name, **kwargs)
-    return step if step is not None else Step.blocking(getattr(serializer, sync_name), **kwargs)
+    step = override_step(serializer, hook, **kwargs)
+    return step if step is not None else Step.blocking(getattr(serializer, hook.name), **kwargs)
 
 
 def _no_page() -> None:

@@ -91,6 +91,8 @@ from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix
 
+from restflow._introspect import replaces
+
 __all__ = ["ASGIHandler", "ExecutorPool", "get_asgi_application"]
 
 Receive = Callable[[], Awaitable[Mapping[str, Any]]]
@@ -323,7 +325,8 @@ def _runs_on_loop(receiver: Callable[..., object]) -> bool:
         return True
     if receiver is close_caches:
         return all(
-            type(cache).close is BaseCache.close for cache in caches.all(initialized_only=True)
+            not replaces(type(cache), BaseCache, "close")
+            for cache in caches.all(initialized_only=True)
         )
     return False
 

@@ -31,23 +31,25 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.settings import api_settings
 from typing_extensions import TypeVar
 
+from restflow import _hooks as hooks
 from restflow._apiview import APIView, AsyncAPIView, _RestflowView
 from restflow._bridge import (
     Flow,
-    Override,
     Step,
-    acall,
     call_step,
     drive_async,
     drive_sync,
     hook_step,
-    method_mode,
+    in_thread,
     override_step,
-    run_sync,
+    run_handler,
+    single,
     sync_override_step,
 )
 from restflow._checks import object_permissions_flow
-from restflow._helpers import S, SIn, SOut, _read_data
+from restflow._helpers import S, SIn, SOut, _read_data, _serializer_step
+from restflow._hooks import Hook
+from restflow._introspect import Override, override
 from restflow.conf import settings as restflow_settings
 from restflow.mixins import (
     AsyncCreateModelMixin,
@@ -136,26 +138,26 @@ class _GenericCore(
 
     async def aperform_create(self, serializer: BaseSerializer[Any]) -> None:
         """Async twin of ``perform_create`` (default: it, in a worker thread)."""
-        await run_sync(self.perform_create, serializer)
+        await in_thread(self.perform_create, serializer)
 
     async def aperform_update(self, serializer: BaseSerializer[Any]) -> None:
         """Async twin of ``perform_update`` (default: it, in a worker thread)."""
-        await run_sync(self.perform_update, serializer)
+        await in_thread(self.perform_update, serializer)
 
     async def aperform_destroy(self, instance: M) -> None:
         """Async twin of ``perform_destroy`` (default: it, in a worker thread)."""
-        await run_sync(self.perform_destroy, instance)
+        await in_thread(self.perform_destroy, instance)
 
     # -- flows ------------------------------------------------------------------
 
     def _queryset_flow(self) -> Flow[QuerySet[M]]:
-        step = override_step(self, "get_queryset", "aget_queryset")
+        step = override_step(self, hooks.GET_QUERYSET)
         if step is None:
             return self.get_queryset()
         return cast("QuerySet[M]", (yield step))
 
     def _filter_flow(self, queryset: QuerySet[M, Any]) -> Flow[QuerySet[M, Any]]:
-        step = override_step(self, "filter_queryset", "afilter_queryset", queryset)
+        step = override_step(self, hooks.FILTER_QUERYSET, queryset)
         if step is None:
             return (yield from self._default_filter_flow(queryset))
         return cast("QuerySet[M, Any]", (yield step))
@@ -163,12 +165,12 @@ class _GenericCore(
     def _default_filter_flow(self, queryset: QuerySet[M, Any]) -> Flow[QuerySet[M, Any]]:
         for backend_class in self.filter_backends:
             queryset = yield hook_step(
-                backend_class(), "filter_queryset", "afilter_queryset", self.request, queryset, self
+                backend_class(), hooks.BACKEND_FILTER_QUERYSET, self.request, queryset, self
             )
         return queryset
 
     def _object_flow(self) -> Flow[M]:
-        step = override_step(self, "get_object", "aget_object")
+        step = override_step(self, hooks.GET_OBJECT)
         if step is None:
             return (yield from self._default_object_flow())
         return cast(M, (yield step))
@@ -185,26 +187,28 @@ class _GenericCore(
             )
         lookup = {self.lookup_field: self.kwargs[lookup_url_kwarg]}
         obj = yield Step.blocking(get_object_or_404, queryset, **lookup)
-        step = override_step(
-            self, "check_object_permissions", "acheck_object_permissions", self.request, obj
-        )
+        step = override_step(self, hooks.CHECK_OBJECT_PERMISSIONS, self.request, obj)
         if step is None:
             yield from object_permissions_flow(self, self.request, obj)
         else:
             yield step
         return cast(M, obj)
 
-    def _perform_step(self, name: str, target: Any) -> Step[Any]:
-        step = override_step(self, name, "a" + name, target)
-        return step if step is not None else Step.blocking(getattr(self, name), target)
+    def _perform_step(self, hook: Hook, target: Any) -> Step[Any]:
+        step = override_step(self, hook, target)
+        if step is not None:
+            return step
+        if isinstance(target, BaseSerializer):
+            # DRF's default perform_create/perform_update is ``serializer.save()``:
+            # a serializer's own ``asave`` twin then runs instead.
+            return _serializer_step(target, hooks.SAVE)
+        return Step.blocking(getattr(self, hook.name), target)
 
     def _output_flow(self, serializer: BaseSerializer[Any]) -> Flow[Any]:
         # DRF renders the validated serializer itself; when the response serializer
         # (the class, an ActionConfig, a getter override) is another class, the
         # saved instance is rendered by that one instead.
-        response_class = yield call_step(
-            self, "get_response_serializer_class", "aget_response_serializer_class"
-        )
+        response_class = yield call_step(self, hooks.GET_RESPONSE_SERIALIZER_CLASS)
         if response_class is type(serializer):
             return (yield Step.blocking(_read_data, serializer))
         return (yield from self._render_flow(serializer.instance, response_class, many=False))
@@ -222,7 +226,7 @@ class _GenericCore(
     def _create_flow(self) -> Flow[Response]:
         serializer = yield from self._validate_flow(None, None, None, False, {})
         self._writing = serializer
-        yield self._perform_step("perform_create", serializer)
+        yield self._perform_step(hooks.PERFORM_CREATE, serializer)
         data = yield from self._output_flow(serializer)
         return Response(
             data, status=http_status.HTTP_201_CREATED, headers=self.get_success_headers(data)
@@ -232,7 +236,7 @@ class _GenericCore(
         instance = yield from self._object_flow()
         serializer = yield from self._validate_flow(None, None, instance, partial, {})
         self._writing = serializer
-        yield self._perform_step("perform_update", serializer)
+        yield self._perform_step(hooks.PERFORM_UPDATE, serializer)
         if getattr(instance, "_prefetched_objects_cache", None):
             # prefetch_related results are stale after the update (as DRF).
             instance._prefetched_objects_cache = {}  # type: ignore[attr-defined]  # Django's private prefetch cache
@@ -241,7 +245,7 @@ class _GenericCore(
 
     def _destroy_flow(self) -> Flow[Response]:
         instance = yield from self._object_flow()
-        yield self._perform_step("perform_destroy", instance)
+        yield self._perform_step(hooks.PERFORM_DESTROY, instance)
         return Response(status=http_status.HTTP_204_NO_CONTENT)
 
     # -- writes -----------------------------------------------------------------
@@ -275,13 +279,13 @@ class _GenericCore(
     def _write(self, flow: Flow[Response]) -> Response:
         return self._atomic_drive(flow)
 
-    async def _awrite(self, flow: Flow[Response], hook: str) -> Response:
+    async def _awrite(self, flow: Flow[Response], hook: Hook) -> Response:
         # Django refuses ATOMIC_REQUESTS on async views: the default write path
         # (and a sync perform_* override) is validated, saved and rendered in
         # one atomic block in one hop. An async override owns its transaction.
-        if method_mode(type(self), hook, "a" + hook)[0] is Override.ASYNC:
+        if override(type(self), hook)[0] is Override.ASYNC:
             return await drive_async(flow)
-        return await run_sync(self._atomic_drive, flow)
+        return await in_thread(self._atomic_drive, flow)
 
 
 class GenericAPIView(_GenericCore[M, S, SIn, SOut], APIView[S, SIn, SOut]):
@@ -296,9 +300,9 @@ class AsyncGenericAPIView(_GenericCore[M, S, SIn, SOut], AsyncAPIView[S, SIn, SO
 
         A sync ``get_object`` override on the class is honoured (in a worker thread).
         """
-        step = sync_override_step(self, "get_object", "aget_object")
+        step = sync_override_step(self, hooks.GET_OBJECT)
         if step is not None:
-            return cast(M, await drive_async(_one(step)))
+            return cast(M, await drive_async(single(step)))
         return await drive_async(self._default_object_flow())
 
     async def afilter_queryset(self, queryset: QuerySet[M, Any]) -> QuerySet[M, Any]:
@@ -306,9 +310,9 @@ class AsyncGenericAPIView(_GenericCore[M, S, SIn, SOut], AsyncAPIView[S, SIn, SO
 
         A sync ``filter_queryset`` override on the class is honoured (in a worker thread).
         """
-        step = sync_override_step(self, "filter_queryset", "afilter_queryset", queryset)
+        step = sync_override_step(self, hooks.FILTER_QUERYSET, queryset)
         if step is not None:
-            return cast("QuerySet[M, Any]", await drive_async(_one(step)))
+            return cast("QuerySet[M, Any]", await drive_async(single(step)))
         return await drive_async(self._default_filter_flow(queryset))
 
     async def apaginate_queryset(
@@ -318,8 +322,8 @@ class AsyncGenericAPIView(_GenericCore[M, S, SIn, SOut], AsyncAPIView[S, SIn, SO
 
         A sync ``paginate_queryset`` override on the class is honoured (in a worker thread).
         """
-        step = sync_override_step(self, "paginate_queryset", "apaginate_queryset", queryset)
-        page = await drive_async(_one(step or self._default_paginate_step(queryset)))
+        step = sync_override_step(self, hooks.PAGINATE_QUERYSET, queryset)
+        page = await drive_async(single(step or self._default_paginate_step(queryset)))
         return None if page is None else list(page)
 
     async def aget_paginated_response(self, data: Any) -> Response:
@@ -327,16 +331,12 @@ class AsyncGenericAPIView(_GenericCore[M, S, SIn, SOut], AsyncAPIView[S, SIn, SO
         return self.get_paginated_response(data)
 
 
-def _one(step: Step[Any]) -> Flow[Any]:
-    return (yield step)
-
-
 async def _action(
     action: Callable[..., Awaitable[Response]], request: Request, *args: Any, **kwargs: Any
 ) -> Response:
     # A user may override an action with a plain ``def`` (as on DRF's generic views):
     # it must run in a worker thread, not be called on the loop and awaited.
-    response: Response = await acall(action, request, *args, **kwargs)
+    response: Response = await run_handler(action, request, *args, **kwargs)
     return response
 
 

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from restflow._bridge import acall, drive_async, drive_sync
+from restflow import _hooks as hooks
+from restflow._bridge import drive_async, drive_sync, run_handler
 
 if TYPE_CHECKING:
     from restflow._bridge import Flow
+    from restflow._hooks import Hook
 
     class _Flows(Protocol):
         """What a mixin needs from the generic view it is composed with.
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
         def _update_flow(self, partial: bool) -> Flow[Response]: ...
         def _destroy_flow(self) -> Flow[Response]: ...
         def _write(self, flow: Flow[Response]) -> Response: ...
-        async def _awrite(self, flow: Flow[Response], hook: str) -> Response: ...
+        async def _awrite(self, flow: Flow[Response], hook: Hook) -> Response: ...
 
     class _SyncUpdates(_Flows, Protocol):
         def update(self, request: Request, *args: Any, **kwargs: Any) -> Response: ...
@@ -82,7 +84,7 @@ class AsyncCreateModelMixin:
     """``create`` on the event loop: validate + save + render atomically in one hop."""
 
     async def create(self: _Flows, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self._awrite(self._create_flow(), "perform_create")
+        return await self._awrite(self._create_flow(), hooks.PERFORM_CREATE)
 
 
 class RetrieveModelMixin:
@@ -115,13 +117,13 @@ class AsyncUpdateModelMixin:
 
     async def update(self: _Flows, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = bool(kwargs.pop("partial", False))
-        return await self._awrite(self._update_flow(partial), "perform_update")
+        return await self._awrite(self._update_flow(partial), hooks.PERFORM_UPDATE)
 
     async def partial_update(
         self: _AsyncUpdates, request: Request, *args: Any, **kwargs: Any
     ) -> Response:
         kwargs["partial"] = True
-        response: Response = await acall(self.update, request, *args, **kwargs)
+        response: Response = await run_handler(self.update, request, *args, **kwargs)
         return response
 
 
@@ -136,4 +138,4 @@ class AsyncDestroyModelMixin:
     """``destroy`` on the event loop, atomically in one hop."""
 
     async def destroy(self: _Flows, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self._awrite(self._destroy_flow(), "perform_destroy")
+        return await self._awrite(self._destroy_flow(), hooks.PERFORM_DESTROY)

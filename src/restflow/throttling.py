@@ -52,7 +52,10 @@ from rest_framework import throttling as drf_throttling
 from rest_framework.request import Request
 from typing_extensions import override
 
-from restflow._bridge import Flow, Step, call_step, drive_async, drive_sync, per_class
+from restflow import _hooks as hooks
+from restflow._bridge import Flow, Step, call_step, drive_async, drive_sync
+from restflow._hooks import Hook
+from restflow._introspect import definer, per_class
 from restflow.protocols import AsyncBaseThrottle
 
 if TYPE_CHECKING:
@@ -84,18 +87,16 @@ class _Access(enum.Enum):
 
 
 _OPERATIONS = ("add", "get", "incr", "set")
+#: Django's async twins of those (``BaseCache``'s only wrap the sync ones).
+_ASYNC_OPERATIONS = ("aadd", "aget", "aincr", "aset")
 _IN_MEMORY = frozenset({LocMemCache, DummyCache})
-
-
-def _definer(cls: type, name: str) -> type:
-    return next(klass for klass in cls.__mro__ if name in klass.__dict__)
 
 
 @per_class
 def _cache_access(backend: type) -> _Access:
-    if all(_definer(backend, name) in _IN_MEMORY for name in _OPERATIONS):
+    if all(definer(backend, name) in _IN_MEMORY for name in _OPERATIONS):
         return _Access.INLINE
-    if all(_definer(backend, f"a{name}") is not BaseCache for name in _OPERATIONS):
+    if all(definer(backend, name) is not BaseCache for name in _ASYNC_OPERATIONS):
         return _Access.NATIVE
     return _Access.BLOCKING
 
@@ -136,7 +137,7 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
     #: When the client's current window opened (``timer()`` time), if known.
     window_start: float | None = None
     #: The check as a flow, so it shares the request phase's worker-thread hop.
-    flow_methods: ClassVar[Mapping[str, str]] = {"allow_request": "_allow_flow"}
+    flow_methods: ClassVar[Mapping[Hook, str]] = {hooks.ALLOW_REQUEST: "_allow_flow"}
 
     @override
     def allow_request(self, request: Request, view: APIView) -> bool:
@@ -177,7 +178,7 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
     def _allow_flow(self, request: Request, view: APIView) -> Flow[bool]:
         if not self._select_rate(view) or self.num_requests is None or self.duration is None:
             return True
-        self.key = yield call_step(self, "get_cache_key", "aget_cache_key", request, view)
+        self.key = yield call_step(self, hooks.GET_CACHE_KEY, request, view)
         if self.key is None:
             return True
         self.now = self.timer()
@@ -185,8 +186,8 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
             self.key, self.num_requests, self.duration
         )
         if self.count <= self.num_requests:
-            return bool((yield call_step(self, "throttle_success", "athrottle_success")))
-        return bool((yield call_step(self, "throttle_failure", "athrottle_failure")))
+            return bool((yield call_step(self, hooks.THROTTLE_SUCCESS)))
+        return bool((yield call_step(self, hooks.THROTTLE_FAILURE)))
 
     def _count_flow(self, key: str, limit: int, duration: int) -> Flow[tuple[int, float | None]]:
         """Count this request in the client's window; return (count, window start).

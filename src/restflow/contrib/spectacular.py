@@ -54,6 +54,7 @@ from typing_extensions import override
 
 from restflow import authentication, permissions
 from restflow._helpers import SerializerHelpers
+from restflow._introspect import is_restflow
 from restflow.generics import AsyncCreateAPIView, AsyncListCreateAPIView
 from restflow.mixins import AsyncListModelMixin, ListModelMixin
 
@@ -201,18 +202,13 @@ def _build_serializer(view: SerializerHelpers[Any, Any, Any], getter: str) -> An
     return serializer
 
 
-def _is_restflow(obj: object) -> bool:
-    module = getattr(obj, "__module__", None) or ""
-    return module == "restflow" or module.startswith("restflow.")
-
-
 def _class_doc(klass: type) -> str:
     """drf-spectacular's ``get_doc`` for a class, with restflow's classes as a barrier too."""
     if spectacular_settings.DISABLE_DOCSTRING_DESCRIPTIONS:
         return ""
     barriers = spectacular_settings.GET_LIB_DOC_EXCLUDES()
     for cls in klass.__mro__:
-        if cls in barriers or _is_restflow(cls):
+        if cls in barriers or is_restflow(cls):
             return ""
         if cls.__doc__:
             return _cleanup(cls.__doc__)
@@ -222,7 +218,7 @@ def _class_doc(klass: type) -> str:
 def _handler_doc(handler: object) -> str:
     """The handler's own docstring: restflow's handlers (and docstrings) are not the API's."""
     func = getattr(handler, "__func__", handler)
-    if handler is None or _is_restflow(func) or not getattr(func, "__doc__", None):
+    if handler is None or is_restflow(func) or not getattr(func, "__doc__", None):
         return ""
     return get_doc(handler)
 
