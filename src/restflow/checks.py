@@ -22,7 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.serializers import BaseSerializer
 
 from restflow import _hooks as hooks
-from restflow._apiview import AsyncAPIView
+from restflow._asyncview import AsyncAPIView
 from restflow._hooks import Hook
 from restflow._introspect import Mode, hook_mode
 from restflow.serializers import ModelSerializer, Serializer
