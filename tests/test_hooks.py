@@ -78,3 +78,18 @@ def test_pure_classes_are_drfs_own() -> None:
     for hook in hooks.HOOKS:
         for cls in hook.pure:
             assert cls.__module__.startswith("rest_framework.")
+
+
+def test_the_docs_table_is_the_declarations() -> None:
+    """``docs/guide/sync-async.md`` lists every declared hook, as ``markdown_table()`` does."""
+    page = (ROOT / "docs" / "guide" / "sync-async.md").read_text()
+    start = page.index("<!-- hooks:start -->\n") + len("<!-- hooks:start -->\n")
+    end = page.index("<!-- hooks:end -->")
+    assert page[start:end] == hooks.markdown_table(), (
+        "Regenerate the table with restflow._hooks.markdown_table()"
+    )
+    listed = {
+        (line.split(" | ")[0].strip("| "), line.split(" | ")[1].strip("`"))
+        for line in page[start:end].splitlines()[2:]
+    }
+    assert listed == {(hook.family.value, hook.name) for hook in hooks.HOOKS}

@@ -19,7 +19,7 @@ from rest_framework import permissions as drf_permissions
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import ForcedAuthentication
 
-__all__ = ["HOOKS", "Family", "Hook", "Runs"]
+__all__ = ["HOOKS", "Family", "Hook", "Runs", "markdown_table"]
 
 
 class Family(enum.Enum):
@@ -267,3 +267,19 @@ HOOKS: tuple[Hook, ...] = (
     RENDER,
     FETCH,
 )
+
+
+def markdown_table() -> str:
+    """The docs' "where each hook runs" table (``docs/guide/sync-async.md``), from ``HOOKS``."""
+    lines = [
+        "| Class | DRF hook | A sync override runs on | Async twin (awaited on the loop) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for hook in HOOKS:
+        twin = f"`{hook.twin}`" if hook.twin else "—"
+        runs = hook.runs.value
+        if hook.pure:
+            names = ", ".join(sorted(f"`{cls.__name__}`" for cls in hook.pure))
+            runs += f" (DRF's {names}: the event loop)"
+        lines.append(f"| {hook.family.value} | `{hook.name}` | {runs} | {twin} |")
+    return "\n".join(lines) + "\n"

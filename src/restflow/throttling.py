@@ -1,42 +1,10 @@
 """Rate throttles: DRF's anon, user and scoped throttles with atomic counting.
 
 Each class subclasses DRF's class of the same name, so rates, scopes,
-``THROTTLE_RATES``, ``cache_format``/``get_cache_key``, ``rate = None`` (no
-throttling), ``wait()`` and the 429 ``Retry-After`` header behave as in DRF.
-What differs is how a request is counted.
-
-DRF keeps a list of request timestamps per client (a sliding log) and updates it
-with ``get`` then ``set``: two concurrent requests read the same list and both
-pass, so a burst lets more than the rate through, and more still when several
-server processes share the cache. restflow counts with the cache's atomic
-primitives instead: a **fixed window per client**, opened by the client's first
-request (``cache.add`` of a counter that expires after the rate's duration) and
-counted with ``cache.incr``. Under N concurrent requests, across any number of
-processes sharing the cache, exactly ``num_requests`` pass per window.
-
-How the window differs from DRF's sliding log: a window starts at the client's
-first request and lasts ``duration`` seconds; when it ends, the full quota is
-available again. DRF lets a request through as soon as the oldest request in its
-log is ``duration`` old. So at most ``num_requests`` pass per window (as in DRF),
-but a client that uses its quota at the very end of one window and again at the
-start of the next can pass ``2 * num_requests`` within one ``duration``. While
-throttled, ``wait()`` is the time left in the window, which is what DRF reports
-for a client whose oldest logged request opened the window. After an allowed
-request ``wait()`` is None (DRF spreads the time left over the requests left;
-that would cost a cache read per allowed request, and DRF only asks ``wait()``
-of a throttle that refused).
-
-Atomicity needs a backend whose ``add`` and ``incr`` are atomic and keep the
-key's expiry: the local-memory cache (per process), Redis
-(``django.core.cache.backends.redis.RedisCache``) and memcached. The database
-and file caches implement ``incr`` as ``get`` + ``set`` and are not atomic.
-
-Cost on async views: the counting runs on the event loop when the backend is the
-in-process local-memory (or dummy) cache, is awaited when the backend implements
-Django's async cache methods natively, and otherwise takes one worker-thread hop
-for the whole throttle phase. (Django's own Redis and memcached backends only
-wrap their sync methods with ``sync_to_async``: calling ``aadd`` then ``aincr``
-would cost two hidden hops instead of one counted one.)
+``THROTTLE_RATES``, ``cache_format``/``get_cache_key``, ``rate = None``, ``wait()``
+and the 429 ``Retry-After`` header behave as in DRF. The counting is atomic in
+the cache, across processes; how, how it differs from DRF's history list, and
+what it costs on async views: ``docs/internals.md``.
 """
 
 from __future__ import annotations
