@@ -87,7 +87,7 @@ def test_hook_mode_is_computed_once_per_class() -> None:
     assert hook_mode(Later, hooks.HAS_PERMISSION) is Mode.BLOCKING
 
 
-# -- method_mode / override_step --------------------------------------------------------
+# -- override / override_step --------------------------------------------------------
 
 
 class NoOverrides(AsyncAPIView):
@@ -125,7 +125,7 @@ class BothOverrides(SyncOverride):
         (BothOverrides, (Override.ASYNC, "acheck_permissions")),
     ],
 )
-def test_method_mode_precedence(cls: type, expected: tuple[Override, str]) -> None:
+def test_override_precedence(cls: type, expected: tuple[Override, str]) -> None:
     assert override(cls, hooks.CHECK_PERMISSIONS) == expected
 
 

@@ -1,21 +1,22 @@
-"""Rate throttles: DRF's anon, user and scoped throttles with atomic counting.
+"""Rate throttles: DRF's anon, user and scoped throttles with an atomic sliding window.
 
-Each class subclasses DRF's class of the same name, so rates, scopes,
-``THROTTLE_RATES``, ``cache_format``/``get_cache_key``, ``rate = None``, ``wait()``
-and the 429 ``Retry-After`` header behave as in DRF. The counting is atomic in
-the cache, across processes; how, how it differs from DRF's history list, and
-what it costs on async views: ``docs/internals.md``.
+Each class subclasses DRF's class of the same name: rates, scopes, ``THROTTLE_RATES``,
+``cache_format``/``get_cache_key``, ``get_ident``/``NUM_PROXIES``, ``rate = None``,
+``timer``, ``history``, ``wait()`` and the 429 ``Retry-After`` header are DRF's. What
+differs is that the check is atomic (one Lua script on Redis, a lock per key
+elsewhere): how, and what it costs on async views, is in ``docs/internals.md``.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar
 
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
 from rest_framework import throttling as drf_throttling
 from rest_framework.request import Request
 from typing_extensions import override
@@ -24,6 +25,7 @@ from restflow import _hooks as hooks
 from restflow._bridge import Flow, Step, call_step, drive_async, drive_sync
 from restflow._hooks import Hook
 from restflow._introspect import definer, per_class
+from restflow._sliding import LOG_SUFFIX, Check, acheck_locked, check_locked, check_redis
 from restflow.protocols import AsyncBaseThrottle
 
 if TYPE_CHECKING:
@@ -36,12 +38,6 @@ __all__ = [
     "UserRateThrottle",
 ]
 
-T = TypeVar("T")
-
-#: Attempts to open or count a window before giving up (and throttling): a
-#: counter can expire, or be evicted, between ``add`` and ``incr``.
-_ATTEMPTS = 3
-
 
 class _Access(enum.Enum):
     """How the throttle flow calls a cache backend."""
@@ -52,16 +48,20 @@ class _Access(enum.Enum):
     NATIVE = "native"
     #: sync I/O (Django's async methods would only wrap it): a worker thread
     BLOCKING = "blocking"
+    #: Django's RedisCache: one server-side script, sync I/O: a worker thread
+    SCRIPT = "script"
 
 
-_OPERATIONS = ("add", "get", "incr", "set")
+_OPERATIONS = ("get", "set")
 #: Django's async twins of those (``BaseCache``'s only wrap the sync ones).
-_ASYNC_OPERATIONS = ("aadd", "aget", "aincr", "aset")
+_ASYNC_OPERATIONS = ("aget", "aset")
 _IN_MEMORY = frozenset({LocMemCache, DummyCache})
 
 
 @per_class
 def _cache_access(backend: type) -> _Access:
+    if issubclass(backend, RedisCache):
+        return _Access.SCRIPT
     if all(definer(backend, name) in _IN_MEMORY for name in _OPERATIONS):
         return _Access.INLINE
     if all(definer(backend, name) is not BaseCache for name in _ASYNC_OPERATIONS):
@@ -69,47 +69,39 @@ def _cache_access(backend: type) -> _Access:
     return _Access.BLOCKING
 
 
-def _cache_step(
-    cache: BaseCache,
-    fn: Callable[..., T],
-    afn: Callable[..., Awaitable[T]],
-    /,
-    *args: Any,
-) -> Step[T]:
+def _check_step(cache: BaseCache, key: str, now: float, limit: int, duration: int) -> Step[Check]:
     # ``django.core.cache.cache`` is a proxy object; a bound method of it is
     # bound to the real backend, whose class decides how to call it.
-    backend = type(getattr(cache.add, "__self__", cache))
-    access = _cache_access(backend)
+    access = _cache_access(type(getattr(cache.get, "__self__", cache)))
+    if access is _Access.SCRIPT:
+        return Step.blocking(check_redis, cache, key, now, limit, duration)
     if access is _Access.INLINE:
-        return Step.pure(fn, *args)
+        return Step.pure(check_locked, cache, key, now, limit, duration, in_memory=True)
     if access is _Access.NATIVE:
-        return Step.either(fn, afn, *args)
-    return Step.blocking(fn, *args)
+        return Step.either(
+            check_locked, acheck_locked, cache, key, now, limit, duration, in_memory=False
+        )
+    return Step.blocking(check_locked, cache, key, now, limit, duration, in_memory=False)
 
 
 class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
-    """DRF's ``SimpleRateThrottle`` with an atomic fixed-window counter.
+    """DRF's ``SimpleRateThrottle`` with an atomic sliding-window check.
 
     Subclass it as you would DRF's: set ``scope`` (or ``rate``) and override
     :meth:`get_cache_key`. A sync override of ``get_cache_key``,
     ``throttle_success`` or ``throttle_failure`` may do I/O: on async views it
-    runs in a worker thread. See the module docstring for the window; DRF's
-    ``history`` list is not kept.
+    runs in a worker thread.
     """
 
     #: The rate's request count and period in seconds (None: not throttled).
     num_requests: int | None
     duration: int | None
-    #: The client's count in the current window, as of the last request.
-    count: int = 0
-    #: When the client's current window opened (``timer()`` time), if known.
-    window_start: float | None = None
     #: The check as a flow, so it shares the request phase's worker-thread hop.
     flow_methods: ClassVar[Mapping[Hook, str]] = {hooks.ALLOW_REQUEST: "_allow_flow"}
 
     @override
     def allow_request(self, request: Request, view: APIView) -> bool:
-        """True if the request is within the rate; counts it atomically."""
+        """True if the request is within the rate; records it atomically."""
         return drive_sync(self._allow_flow(request, view))
 
     @override
@@ -119,67 +111,41 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
 
     @override
     def throttle_success(self) -> bool:
-        """Called when a request is let through; returns True.
+        """Called when a request is let through; adds it to ``history`` and returns True.
 
-        DRF's writes its history list here; restflow has already counted the
-        request. Override to observe allowed requests.
+        DRF's also writes the history to the cache; restflow has already recorded the
+        request atomically. Override to observe allowed requests.
         """
+        self.history.insert(0, self.now)
         return True
 
-    @override
-    def wait(self) -> float | None:
-        """Seconds until a refused client may retry: the time left in its window.
-
-        DRF turns it into the 429's ``Retry-After`` header and message, rounded
-        up. None after an allowed request (see the module docstring).
-        """
-        if self.num_requests is None or self.duration is None or self.window_start is None:
-            return None
-        if self.count <= self.num_requests:
-            return None
-        return max(self.window_start + self.duration - self.now, 0.0)
+    # ``wait()`` is DRF's: the time until the oldest request in ``history`` leaves the
+    # window, spread over the requests still available.
 
     def _select_rate(self, view: APIView) -> bool:
         """Set the rate for ``view``; False if the view is not throttled by this class."""
         return True
 
     def _allow_flow(self, request: Request, view: APIView) -> Flow[bool]:
-        if not self._select_rate(view) or self.num_requests is None or self.duration is None:
+        if not self._select_rate(view) or self.rate is None:
             return True
         self.key = yield call_step(self, hooks.GET_CACHE_KEY, request, view)
         if self.key is None:
             return True
+        if self.num_requests is None or self.duration is None:
+            # ``rate`` was set after ``__init__`` parsed it.
+            self.num_requests, self.duration = self.parse_rate(self.rate)
+        limit, duration = self.num_requests, self.duration
+        if limit is None or duration is None:
+            return True  # a ``parse_rate`` override read the rate as "not throttled"
         self.now = self.timer()
-        self.count, self.window_start = yield from self._count_flow(
-            self.key, self.num_requests, self.duration
+        check: Check = yield _check_step(
+            self.cache, self.key + LOG_SUFFIX, self.now, limit, duration
         )
-        if self.count <= self.num_requests:
+        self.history = check.history
+        if check.allowed:
             return bool((yield call_step(self, hooks.THROTTLE_SUCCESS)))
         return bool((yield call_step(self, hooks.THROTTLE_FAILURE)))
-
-    def _count_flow(self, key: str, limit: int, duration: int) -> Flow[tuple[int, float | None]]:
-        """Count this request in the client's window; return (count, window start).
-
-        The start is read only when the request is refused (``wait()`` needs it).
-        """
-        cache = self.cache
-        count_key, start_key = f"{key}:count", f"{key}:start"
-        for _ in range(_ATTEMPTS):
-            created = yield _cache_step(cache, cache.add, cache.aadd, count_key, 1, duration)
-            if created:
-                yield _cache_step(cache, cache.set, cache.aset, start_key, self.now, duration)
-                return 1, self.now
-            try:
-                count: int = yield _cache_step(cache, cache.incr, cache.aincr, count_key)
-            except ValueError:
-                continue  # the window closed between add and incr: open the next one
-            if count <= limit:
-                return count, None
-            start = yield _cache_step(cache, cache.get, cache.aget, start_key)
-            # A missing start (not written yet, or evicted) means a full window to wait.
-            return count, float(start) if isinstance(start, int | float) else self.now
-        # The counter keeps vanishing (evicted as soon as written): fail closed.
-        return limit + 1, self.now
 
 
 class AnonRateThrottle(SimpleRateThrottle, drf_throttling.AnonRateThrottle):
