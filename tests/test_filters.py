@@ -16,7 +16,7 @@ from django_filters.rest_framework import (  # type: ignore[import-untyped]  # d
     DjangoFilterBackend,
 )
 from rest_framework import filters as drf_filters
-from rest_framework import generics, serializers
+from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
@@ -28,17 +28,12 @@ from restflow._introspect import Mode, hook_mode
 from restflow.test import hop_count
 from restflow.views import AsyncListAPIView, GenericAPIView, ListModelMixin
 from tests.testapp.models import Category, Product, Review
+from tests.testapp.serializers import ProductCategorySerializer as ProductSerializer
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
 
 _M = TypeVar("_M", bound=Model)
 _Row = TypeVar("_Row")
-
-
-class ProductSerializer(serializers.ModelSerializer[Product]):
-    class Meta:
-        model = Product
-        fields = ["id", "name", "price", "category"]
 
 
 #: name -> the view attributes the DRF view and the restflow views share.

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.test import AsyncClient
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, path
-from rest_framework import generics, serializers
+from rest_framework import generics
 from rest_framework import pagination as drf_pagination
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
@@ -30,14 +30,9 @@ from restflow.protocols import AsyncBasePagination
 from restflow.test import hop_count
 from restflow.views import APIView, AsyncAPIView
 from tests.testapp.models import Product
+from tests.testapp.serializers import ProductSerializer
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
-
-
-class ProductSerializer(serializers.ModelSerializer[Product]):
-    class Meta:
-        model = Product
-        fields = ["id", "name", "price"]
 
 
 # -- the same configuration on DRF's classes and on restflow's -------------------
