@@ -23,9 +23,18 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import BaseThrottle
 from typing_extensions import TypeVar
 
-__all__ = ["UNSET", "ActionConfig", "ActionName", "Unset", "action_config", "check_action_keys"]
+__all__ = [
+    "UNSET",
+    "ActionConfig",
+    "ActionName",
+    "Unset",
+    "action_config",
+    "check_action_keys",
+    "instances",
+]
 
 M_co = TypeVar("M_co", bound=Model, covariant=True, default=Any)
+T = TypeVar("T")
 
 #: The actions an ``ActionConfig`` may be keyed by.
 ActionName: TypeAlias = Literal["list", "create", "retrieve", "update", "partial_update", "destroy"]
@@ -79,6 +88,15 @@ def action_config(view: object) -> ActionConfig[Any]:
         return _NO_CONFIG
     configs: Mapping[str, ActionConfig[Any]] = getattr(view, "action_configs", {})
     return configs.get(action, _NO_CONFIG)
+
+
+def instances(
+    configured: Sequence[Callable[[], T]] | Unset, default: Callable[[], Sequence[T]]
+) -> list[T]:
+    """An instance of each configured class, or ``default()`` when the field is unset."""
+    if isinstance(configured, Unset):
+        return list(default())
+    return [klass() for klass in configured]
 
 
 def check_action_keys(cls: type) -> None:

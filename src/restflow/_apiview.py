@@ -30,7 +30,14 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-from restflow._actions import UNSET, ActionConfig, ActionName, action_config, check_action_keys
+from restflow._actions import (
+    UNSET,
+    ActionConfig,
+    ActionName,
+    action_config,
+    check_action_keys,
+    instances,
+)
 from restflow._bridge import Flow, Step, drive_sync
 from restflow._checks import (
     authentication_flow,
@@ -188,31 +195,19 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
 
     def get_permissions(self) -> Sequence[Any]:
         """The action's ``permission_classes``, else the view's, instantiated."""
-        configured = action_config(self).permission_classes
-        if configured is UNSET:
-            return super().get_permissions()
-        return [permission() for permission in configured]
+        return instances(action_config(self).permission_classes, super().get_permissions)
 
     def get_throttles(self) -> list[BaseThrottle]:
         """The action's ``throttle_classes``, else the view's, instantiated."""
-        configured = action_config(self).throttle_classes
-        if configured is UNSET:
-            return super().get_throttles()
-        return [throttle() for throttle in configured]
+        return instances(action_config(self).throttle_classes, super().get_throttles)
 
     def get_parsers(self) -> list[BaseParser]:
         """The action's ``parser_classes``, else the view's, instantiated."""
-        configured = action_config(self).parser_classes
-        if configured is UNSET:
-            return super().get_parsers()
-        return [parser() for parser in configured]
+        return instances(action_config(self).parser_classes, super().get_parsers)
 
     def get_renderers(self) -> list[BaseRenderer]:
         """The action's ``renderer_classes``, else the view's, instantiated."""
-        configured = action_config(self).renderer_classes
-        if configured is UNSET:
-            return super().get_renderers()
-        return [renderer() for renderer in configured]
+        return instances(action_config(self).renderer_classes, super().get_renderers)
 
     # -- pagination ---------------------------------------------------------------
 
