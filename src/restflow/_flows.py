@@ -24,6 +24,8 @@ from restflow._bridge import Flow, Step, call_step, hook_step, override_step, si
 from restflow._checks import object_permissions_flow
 from restflow._hooks import Hook
 from restflow._introspect import Override, override, per_class
+from restflow._request import parsing_step
+from restflow._request import read_data as read_body
 from restflow.protocols import AsyncPostFetch
 
 if TYPE_CHECKING:
@@ -133,9 +135,10 @@ def validate_flow(
     if instance is not None:
         kwargs["instance"] = instance
     chosen = serializer_class or hooks.GET_REQUEST_SERIALIZER_CLASS
-    body = view.request.data if data is None else data
+    if data is None:
+        data = yield parsing_step(view.request, read_body, view.request)
     serializer = yield from single(
-        serializer_step(view, chosen, data=body, partial=partial, **kwargs)
+        serializer_step(view, chosen, data=data, partial=partial, **kwargs)
     )
     yield serializer_hook_step(serializer, hooks.IS_VALID, raise_exception=True)
     return serializer

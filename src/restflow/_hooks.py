@@ -15,9 +15,12 @@ import enum
 from dataclasses import dataclass, field
 
 from rest_framework import filters as drf_filters
+from rest_framework import parsers as drf_parsers
 from rest_framework import permissions as drf_permissions
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import ForcedAuthentication
+
+from restflow import parsers
 
 __all__ = ["HOOKS", "Family", "Hook", "Runs", "markdown_table"]
 
@@ -33,6 +36,7 @@ class Family(enum.Enum):
     FILTER = "filter backend"
     SERIALIZER = "serializer"
     RENDERER = "renderer"
+    PARSER = "parser"
     POST_FETCH = "post-fetch"
 
 
@@ -56,7 +60,7 @@ class Hook:
     family: Family
     #: where a user's sync override runs on an async view
     runs: Runs = Runs.THREAD
-    #: DRF's own classes whose sync method is pure: called on the loop, no hop.
+    #: DRF's (or restflow's) classes whose sync method is pure: on the loop, no hop.
     #: Exact classes only (a subclass may do I/O).
     pure: frozenset[type] = field(default_factory=frozenset)
 
@@ -215,7 +219,15 @@ SERIALIZER_PARTS = tuple(
     )
 )
 
-# -- renderers and post-fetches (restflow's) ----------------------------------------------
+# -- parsers, renderers and post-fetches -------------------------------------------------
+#: Decoding a JSON or form body is pure CPU: a small body is parsed on the loop
+#: (``restflow._request.PARSE_ON_LOOP_MAX_BYTES``), anything else in the phase's hop.
+PARSE = Hook(
+    "parse",
+    None,
+    Family.PARSER,
+    pure=frozenset({drf_parsers.JSONParser, drf_parsers.FormParser, parsers.JSONParser}),
+)
 RENDER = Hook("render", None, Family.RENDERER, pure=frozenset({JSONRenderer}))
 FETCH = Hook("fetch", "afetch", Family.POST_FETCH)
 
@@ -264,9 +276,15 @@ HOOKS: tuple[Hook, ...] = (
     IS_VALID,
     SAVE,
     *SERIALIZER_PARTS,
+    PARSE,
     RENDER,
     FETCH,
 )
+
+
+def _owned(cls: type) -> str:
+    owner = "DRF" if cls.__module__.startswith("rest_framework.") else "restflow"
+    return f"{owner}'s `{cls.__name__}`"
 
 
 def markdown_table() -> str:
@@ -279,7 +297,7 @@ def markdown_table() -> str:
         twin = f"`{hook.twin}`" if hook.twin else "—"
         runs = hook.runs.value
         if hook.pure:
-            names = ", ".join(sorted(f"`{cls.__name__}`" for cls in hook.pure))
-            runs += f" (DRF's {names}: the event loop)"
+            names = ", ".join(sorted(_owned(cls) for cls in hook.pure))
+            runs += f" (on the event loop: {names})"
         lines.append(f"| {hook.family.value} | `{hook.name}` | {runs} | {twin} |")
     return "\n".join(lines) + "\n"
