@@ -40,7 +40,9 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from typing_extensions import override
 
-from restflow._bridge import library_hooks, run_sync
+from restflow import _hooks as hooks
+from restflow._bridge import in_thread
+from restflow._introspect import keeps_library
 from restflow._paging import counted_slice, position_is_valid
 from restflow.protocols import AsyncBasePagination
 
@@ -54,16 +56,9 @@ _Row = TypeVar("_Row")
 
 #: The hooks DRF's ``paginate_queryset`` implementations call. If a subclass
 #: overrides any of them, its code may do I/O even on a list.
-_SYNC_HOOKS = (
-    "paginate_queryset",
-    "get_page_size",
-    "get_page_number",
-    "get_limit",
-    "get_offset",
-    "get_count",
-    "get_ordering",
-    "decode_cursor",
-)
+_SYNC_HOOKS = (hooks.PAGINATOR_PAGINATE_QUERYSET, *hooks.PAGINATOR_PARTS)
+#: A user's count (a cache, an estimate) is honoured with DRF's two steps.
+_GET_COUNT = tuple(hook for hook in hooks.PAGINATOR_PARTS if hook.name == "get_count")
 
 
 class _DRFAlgorithm(AsyncBasePagination):
@@ -81,9 +76,9 @@ class _DRFAlgorithm(AsyncBasePagination):
         algorithm; restflow then runs your code in a worker thread.
         """
         # One algorithm, the sync face (DRF's). Only where it runs is decided here.
-        if isinstance(queryset, Sequence) and library_hooks(type(self), _SYNC_HOOKS):
+        if isinstance(queryset, Sequence) and keeps_library(type(self), _SYNC_HOOKS):
             return self.paginate_queryset(queryset, request, view)
-        return await run_sync(self.paginate_queryset, queryset, request, view)
+        return await in_thread(self.paginate_queryset, queryset, request, view)
 
 
 class PageNumberPagination(drf_pagination.PageNumberPagination, _DRFAlgorithm):
@@ -172,7 +167,7 @@ class LimitOffsetPagination(drf_pagination.LimitOffsetPagination, _DRFAlgorithm)
         count cannot ride along: see the module). A ``get_count`` override is
         honoured with DRF's two steps. Override to change the algorithm.
         """
-        if not library_hooks(type(self), ("get_count",)):
+        if not keeps_library(type(self), _GET_COUNT):
             return super().paginate_queryset(queryset, request, view)
         self.request = request
         limit = self.get_limit(request)
