@@ -13,7 +13,9 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 from django.urls import include, path
-from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.rest_framework import (  # type: ignore[import-untyped]  # django-filter ships no type hints
+    DjangoFilterBackend,
+)
 from rest_framework import authentication as drf_authentication
 from rest_framework import permissions as drf_permissions
 from rest_framework import serializers
