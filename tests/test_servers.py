@@ -208,3 +208,10 @@ def test_restflow_asgi_answers_lifespan_where_djangos_handler_does_not(
     restflow_log = _log(servers, f"{server} / restflow.asgi")
     assert complaint not in restflow_log
     assert "Traceback" not in restflow_log
+
+
+def test_the_deployment_guide_shows_each_tested_command() -> None:
+    guide = (ROOT / "docs" / "guide" / "deployment.md").read_text()
+    for argv in COMMANDS.values():
+        line = " ".join(argv).format(port=8000).replace(APP, "project.asgi:application")
+        assert f"`{line}`" in guide
