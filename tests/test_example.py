@@ -11,14 +11,18 @@ a deadline, and the server is always terminated.
 
 from __future__ import annotations
 
+import ast
 import http.cookiejar
+import importlib.metadata
 import json
 import os
 import re
 import shutil
 import struct
 import subprocess
+import sys
 import tempfile
+import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -121,6 +125,55 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     finally:
         stop(server)
         log.close()
+
+
+def _requirement_names(requirements: list[str]) -> set[str]:
+    names = set()
+    for requirement in requirements:
+        found = re.match(r"[A-Za-z0-9_.-]+", requirement)
+        assert found is not None
+        names.add(re.sub(r"[-_.]+", "-", found.group()).lower())
+    return names
+
+
+def _top_modules(source: str) -> Iterator[str]:
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            yield from (alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module.split(".")[0]
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "INSTALLED_APPS"
+            for target in node.targets
+        ):
+            assert isinstance(node.value, ast.List)
+            for app in node.value.elts:
+                assert isinstance(app, ast.Constant)
+                yield str(app.value).split(".")[0]
+
+
+def test_the_demo_extra_brings_everything_the_demo_imports() -> None:
+    project = tomllib.loads((EXAMPLE.parent / "pyproject.toml").read_text())["project"]
+    allowed = _requirement_names(
+        [*project["dependencies"], *project["optional-dependencies"]["demo"]]
+    )
+    local = {"shop", "shop_project", "restflow"}
+    distributions = importlib.metadata.packages_distributions()
+    needed = {
+        module
+        for file in EXAMPLE.rglob("*.py")
+        for module in _top_modules(file.read_text())
+        if module not in sys.stdlib_module_names and module not in local
+    }
+    assert needed >= {"django", "rest_framework", "drf_spectacular", "uvicorn"}
+    missing = {
+        module: distributions[module]
+        for module in needed
+        if not _requirement_names(distributions[module]) & allowed
+    }
+    assert missing == {}, "add these to the [demo] extra"
+    # ...and nothing of the test toolchain.
+    assert not allowed & {"pytest", "ruff", "mypy", "basedpyright", "schemathesis"}
 
 
 def test_health(shop: Shop) -> None:
