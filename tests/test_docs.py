@@ -32,6 +32,8 @@ import pytest
 
 from tests._servers import free_port, start, stop, wait_until_ready
 
+pytestmark = pytest.mark.own_servers
+
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTARTS = [ROOT / "README.md", ROOT / "docs" / "index.md"]
 # typing.md is being rewritten by another task at the time of writing; mark its blocks

@@ -36,6 +36,8 @@ import pytest
 
 from tests._servers import EXAMPLE, free_port, start_demo, stop, wait_until_ready
 
+pytestmark = pytest.mark.own_servers
+
 START_DEADLINE = 60.0
 REQUEST_TIMEOUT = 15.0
 BROWSER_TIMEOUT = 60.0

@@ -60,6 +60,8 @@ from schemathesis.specs.openapi.checks import (
 
 from tests._servers import free_port, manage, start_uvicorn, stop, wait_until_ready
 
+pytestmark = pytest.mark.own_servers
+
 #: A generated request; its operation's four type parameters are schemathesis internals.
 FuzzCase: TypeAlias = Case[Any]
 START_DEADLINE = 60.0

@@ -28,6 +28,8 @@ from websockets.sync.client import connect
 
 from tests._servers import EXAMPLE, free_port, manage, start, stop, wait_until_ready
 
+pytestmark = pytest.mark.own_servers
+
 ROOT = EXAMPLE.parent
 BIN = Path(sys.executable).parent
 START_DEADLINE = 90.0
