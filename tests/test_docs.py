@@ -25,6 +25,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,10 +174,27 @@ def _build(page: Path, directory: Path) -> tuple[list[str], list[str], dict[str,
     return server, curls, env
 
 
+@pytest.fixture(scope="module")
+def built(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[Path, tuple[Path, list[str], list[str], dict[str, str]]]:
+    """Both quickstart projects, built at once (each is a handful of Django commands)."""
+
+    def build(page: Path) -> tuple[Path, list[str], list[str], dict[str, str]]:
+        directory = tmp_path_factory.mktemp(page.stem)
+        return (directory, *_build(page, directory))
+
+    with ThreadPoolExecutor(len(QUICKSTARTS)) as pool:
+        return dict(zip(QUICKSTARTS, pool.map(build, QUICKSTARTS), strict=True))
+
+
 @pytest.fixture(params=QUICKSTARTS, ids=lambda page: str(page.relative_to(ROOT)))
-def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Project]:
+def project(
+    request: pytest.FixtureRequest,
+    built: dict[Path, tuple[Path, list[str], list[str], dict[str, str]]],
+) -> Iterator[Project]:
     page: Path = request.param
-    server, curls, env = _build(page, tmp_path)
+    directory, server, curls, env = built[page]
     assert len(server) == 1, f"{page.name} should show one server command, not {server}"
     port = free_port()
     _, argv = _command(server[0], port)
@@ -185,15 +203,15 @@ def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Project]
         page.read_text(),
     )
     assert user is not None, "the page should show how the documented user is made"
-    log = (tmp_path / "server.log").open("wb")
-    process = start(argv, env=env, log=log, cwd=tmp_path)
+    log = (directory / "server.log").open("wb")
+    process = start(argv, env=env, log=log, cwd=directory)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(
             lambda: _get(base + "/api/products/")[0] == 200, process, log, seconds=60.0
         )
         curl_argvs = [_command(line, port)[1] for line in curls]
-        yield Project(tmp_path, env, base, user[2], user[1], curl_argvs)
+        yield Project(directory, env, base, user[2], user[1], curl_argvs)
     finally:
         stop(process)
         log.close()
