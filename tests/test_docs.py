@@ -272,3 +272,34 @@ def test_the_quickstart_builds_a_paginated_authenticated_typed_endpoint(project:
     assert b'class="navbar navbar-static-top' in html
     assert b"/api-auth/login/?next=/api/products/" in html
     assert b"TemplateDoesNotExist" not in html
+
+
+MYPY_INI = """
+[mypy]
+strict = True
+plugins = mypy_django_plugin.main, mypy_drf_plugin.main
+
+[mypy.plugins.django-stubs]
+django_settings_module = project.settings
+
+# Django's startproject template is not written for --strict (ALLOWED_HOSTS = []).
+[mypy-project.settings]
+ignore_errors = True
+"""
+
+
+@pytest.mark.parametrize("page", QUICKSTARTS, ids=lambda page: str(page.relative_to(ROOT)))
+def test_the_quickstart_project_passes_mypy_strict(
+    page: Path, built: dict[Path, tuple[Path, list[str], list[str], dict[str, str]]]
+) -> None:
+    directory, _, _, env = built[page]
+    (directory / "mypy.ini").write_text(MYPY_INI)
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "shop", "project"],
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
