@@ -36,7 +36,6 @@ from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix
 
-
 __all__ = ["ASGIHandler", "ExecutorPool", "get_asgi_application"]
 
 Receive = Callable[[], Awaitable[Mapping[str, Any]]]
