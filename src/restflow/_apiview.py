@@ -8,7 +8,7 @@ either kind of view and never read as a truthy coroutine.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from asgiref.sync import iscoroutinefunction
 from django.core.handlers.asgi import ASGIRequest
@@ -49,10 +49,13 @@ from restflow._helpers import (
     _builds_serializers_in_user_code,
 )
 from restflow._request import BoundedRequest
+from restflow._viewhooks import view_step
 from restflow.parsers import translate_body_error
 from restflow.protocols import AsyncPostFetch
 
 __all__ = ["APIView", "AsyncAPIView"]
+
+T = TypeVar("T")
 
 
 def _exception_flow(view: drf_views.APIView, exc: Exception) -> Flow[Response]:
@@ -61,14 +64,18 @@ def _exception_flow(view: drf_views.APIView, exc: Exception) -> Flow[Response]:
     exc = translate_body_error(exc, view.request)
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         # WWW-Authenticate header for 401 responses, else coerce to 403 (as DRF).
-        auth_header = view.get_authenticate_header(view.request)
+        auth_header = yield view_step(
+            view, "get_authenticate_header", view.get_authenticate_header, view.request
+        )
         if auth_header:
             auth_exc: Any = exc  # DRF's exception handler reads this ad-hoc attribute
             auth_exc.auth_header = auth_header
         else:
             exc.status_code = status.HTTP_403_FORBIDDEN
-    handler = view.get_exception_handler()
-    context = view.get_exception_handler_context()
+    handler = yield view_step(view, "get_exception_handler", view.get_exception_handler)
+    context = yield view_step(
+        view, "get_exception_handler_context", view.get_exception_handler_context
+    )
     if iscoroutinefunction(handler):
         step: Step[Any] = Step.awaiting(handler, exc, context)
     elif handler is drf_views.exception_handler:
@@ -229,7 +236,9 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
         """Run DRF's request/response cycle without blocking the event loop."""
         self.args = args
         self.kwargs = kwargs
-        drf_request = self.initialize_request(request, *args, **kwargs)
+        drf_request = await _arun(
+            view_step(self, "initialize_request", self.initialize_request, request, *args, **kwargs)
+        )
         self.request = drf_request
         self.headers = self.default_response_headers
         try:
@@ -237,7 +246,17 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
             response = await self._acall_handler(drf_request, *args, **kwargs)
         except Exception as exc:
             response = await self.ahandle_exception(exc)
-        self.response = self.finalize_response(drf_request, response, *args, **kwargs)
+        self.response = await _arun(
+            view_step(
+                self,
+                "finalize_response",
+                self.finalize_response,
+                drf_request,
+                response,
+                *args,
+                **kwargs,
+            )
+        )
         if isinstance(request, ASGIRequest):
             _render_on_loop_if_pure(self.response)
         return self.response
@@ -250,17 +269,13 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
         if override is not None:
             await drive_async(_single(override))
             return
-        self.format_kwarg = self.get_format_suffix(**kwargs)
-        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
-            request
-        )
-        request.version, request.versioning_scheme = self.determine_version(
-            request, *args, **kwargs
-        )
-        await drive_async(self._checks_flow(request))
+        await drive_async(self._checks_flow(request, args, kwargs))
 
-    def _checks_flow(self, request: Request) -> Flow[None]:
-        # Authentication, permissions and throttles as one flow: one hop at most.
+    def _checks_flow(
+        self, request: Request, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Flow[None]:
+        # Negotiation, authentication, permissions and throttles as one flow: one hop at most.
+        yield view_step(self, "negotiate", _negotiate, self, request, args, kwargs)
         for sync_name, async_name in _CHECK_PHASES:
             override = override_step(self, sync_name, async_name, request)
             if override is not None:
@@ -372,6 +387,23 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
 
 def _single(step: Step[Any]) -> Flow[Any]:
     return (yield step)
+
+
+async def _arun(step: Step[T]) -> T:
+    """Run one step from async code: on the loop, or in a worker thread if it blocks."""
+    result: T = await drive_async(_single(step))
+    return result
+
+
+def _negotiate(
+    view: drf_views.APIView, request: Request, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    """The first half of DRF's ``initial``: format suffix, content negotiation, version."""
+    view.format_kwarg = view.get_format_suffix(**kwargs)
+    request.accepted_renderer, request.accepted_media_type = view.perform_content_negotiation(
+        request
+    )
+    request.version, request.versioning_scheme = view.determine_version(request, *args, **kwargs)
 
 
 # DRF's JSON renderer encodes already-serialized data: pure CPU, safe on the loop.

@@ -47,6 +47,7 @@ __all__ = [
     "register_inline",
     "run_sync",
     "sync_override_step",
+    "user_sync_code",
 ]
 
 T = TypeVar("T")
@@ -318,6 +319,25 @@ def hook_step(
     if mode is Mode.INLINE:
         return Step.pure(getattr(hook, sync_name), *args)
     return Step.blocking(getattr(hook, sync_name), *args)
+
+
+@per_class
+def user_sync_code(cls: type, name: str) -> bool:
+    """True when ``cls`` gets ``name`` from a class outside DRF and restflow, as sync code.
+
+    Sync code is a plain method (or static/class method) or a property: reading or calling
+    it may do I/O, so the async path runs it in a worker thread. A plain class attribute
+    (``message = "..."``) and an ``async def`` are not.
+    """
+    found = _definer(cls, name)
+    if found is None or _is_library(found[1]):
+        return False
+    attribute = found[1].__dict__[name]
+    if isinstance(attribute, property):
+        return True
+    if isinstance(attribute, staticmethod | classmethod):
+        attribute = attribute.__func__
+    return inspect.isfunction(attribute) and not iscoroutinefunction(attribute)
 
 
 class Override(enum.Enum):

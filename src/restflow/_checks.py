@@ -16,7 +16,8 @@ from rest_framework import exceptions
 from rest_framework import permissions as drf_permissions
 from rest_framework.request import Request, wrap_attributeerrors
 
-from restflow._bridge import Flow, hook_flow, register_inline
+from restflow._bridge import Flow, Step, hook_flow, register_inline, user_sync_code
+from restflow._viewhooks import attribute_step, view_step
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
@@ -127,37 +128,49 @@ def verdict_flow(
     return bool(allowed), permission
 
 
-def _deny(view: APIView, request: Request, culprit: Any) -> None:
-    view.permission_denied(
-        request,
-        message=getattr(culprit, "message", None),
-        code=getattr(culprit, "code", None),
+def _deny_flow(view: APIView, request: Request, culprit: Any) -> Flow[None]:
+    # A permission's ``message`` may be a property that reads the database.
+    message = yield attribute_step(culprit, "message")
+    code = yield attribute_step(culprit, "code")
+    yield view_step(
+        view, "permission_denied", view.permission_denied, request, message=message, code=code
     )
 
 
 def permissions_flow(view: APIView, request: Request) -> Flow[None]:
     """DRF's ``check_permissions``: the first denying permission raises."""
-    for permission in view.get_permissions():
+    permissions = yield view_step(view, "get_permissions", view.get_permissions)
+    for permission in permissions:
         allowed, culprit = yield from verdict_flow(permission, request, view, None, on_object=False)
         if not allowed:
-            _deny(view, request, culprit)
+            yield from _deny_flow(view, request, culprit)
 
 
 def object_permissions_flow(view: APIView, request: Request, obj: Any) -> Flow[None]:
     """DRF's ``check_object_permissions`` for ``obj``."""
-    for permission in view.get_permissions():
+    permissions = yield view_step(view, "get_permissions", view.get_permissions)
+    for permission in permissions:
         allowed, culprit = yield from verdict_flow(permission, request, view, obj, on_object=True)
         if not allowed:
-            _deny(view, request, culprit)
+            yield from _deny_flow(view, request, culprit)
+
+
+def _wait_step(throttle: Any) -> Step[float | None]:
+    if user_sync_code(type(throttle), "wait"):
+        return Step.blocking(throttle.wait)
+    return Step.pure(throttle.wait)
 
 
 def throttles_flow(view: APIView, request: Request) -> Flow[None]:
     """DRF's ``check_throttles``: every throttle is asked; the longest wait is reported."""
     durations: list[float | None] = []
-    for throttle in view.get_throttles():
+    throttles = yield view_step(view, "get_throttles", view.get_throttles)
+    for throttle in throttles:
         allowed = yield from hook_flow(throttle, "allow_request", "aallow_request", request, view)
         if not allowed:
-            durations.append(throttle.wait())
+            durations.append((yield _wait_step(throttle)))
     if durations:
         known = [duration for duration in durations if duration is not None]
-        view.throttled(request, max(known, default=None))  # type: ignore[arg-type]  # DRF accepts None: "Request was throttled." without a wait
+        # DRF accepts None: "Request was throttled." without a wait.
+        wait: Any = max(known, default=None)
+        yield view_step(view, "throttled", view.throttled, request, wait)

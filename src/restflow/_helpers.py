@@ -8,7 +8,6 @@ a page, post-fetches) happens in a single worker-thread hop.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Generic, cast, overload
 
@@ -31,6 +30,7 @@ from restflow._bridge import (
     method_mode,
     override_step,
     per_class,
+    user_sync_code,
 )
 from restflow.protocols import AsyncPostFetch
 
@@ -57,6 +57,11 @@ def _builds_serializers_in_user_code(cls: type) -> bool:
     return any(
         method_mode(cls, name, "a" + name)[0] is not Override.DEFAULT for name in _SERIALIZER_HOOKS
     )
+
+
+@per_class
+def _constructs_in_user_code(klass: type) -> bool:
+    return user_sync_code(klass, "__init__") or user_sync_code(klass, "__new__")
 
 
 def _read_data(serializer: BaseSerializer[Any]) -> Any:
@@ -228,10 +233,14 @@ class SerializerHelpers(drf_views.APIView, Generic[S, SIn, SOut]):
     def _build_serializer(
         self, klass: type[BaseSerializer[Any]] | str | None, *args: Any, **kwargs: Any
     ) -> Step[Any]:
-        build = functools.partial(self._resolve_and_build, klass, *args, **kwargs)
         if _builds_serializers_in_user_code(type(self)):
-            return Step.blocking(build)
-        return Step.pure(build)
+            return Step.blocking(self._resolve_and_build, klass, *args, **kwargs)
+        if isinstance(klass, str):
+            klass = cast("type[BaseSerializer[Any]]", getattr(self, klass)())  # restflow's: pure
+        if klass is not None and _constructs_in_user_code(klass):
+            # A serializer whose constructor is the user's may query (choices from a table).
+            return Step.blocking(self._resolve_and_build, klass, *args, **kwargs)
+        return Step.pure(self._resolve_and_build, klass, *args, **kwargs)
 
     def _resolve_and_build(
         self, klass: type[BaseSerializer[Any]] | Any, *args: Any, **kwargs: Any

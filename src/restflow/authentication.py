@@ -29,7 +29,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from typing_extensions import override
 
-from restflow._bridge import Flow, Step, drive_async, drive_sync, override_step
+from restflow._bridge import Flow, Step, drive_async, drive_sync, override_step, user_sync_code
 from restflow.protocols import AsyncBaseAuthentication, UserAuthTuple
 
 if TYPE_CHECKING:
@@ -219,5 +219,7 @@ class SessionAuthentication(drf_authentication.SessionAuthentication, AsyncBaseA
         user = yield Step.blocking(read_user) if auser is None else Step.either(read_user, auser)
         if not user or not user.is_active:
             return None
-        self.enforce_csrf(request)
+        # A user's ``enforce_csrf`` override may do I/O: then it runs in a worker thread.
+        check = Step.blocking if user_sync_code(type(self), "enforce_csrf") else Step.pure
+        yield check(self.enforce_csrf, request)
         return (user, None)

@@ -255,22 +255,25 @@ class _GenericCore(
             with transaction.atomic(using=self._write_alias()):
                 return drive_sync(flow)
         except IntegrityError as exc:
-            # A concurrent request committed the same unique value after this one
-            # was validated: validate again (now rolled back) for DRF's 400.
-            writing: BaseSerializer[Any] | None = getattr(self, "_writing", None)
-            if writing is None or not restflow_settings.REVALIDATE_ON_INTEGRITY_ERROR:
-                raise
-            fresh = type(writing)(
-                instance=writing.instance,
-                data=writing.initial_data,
-                partial=writing.partial,
-                context=writing.context,
-            )
-            try:
-                fresh.is_valid(raise_exception=True)
-            except ValidationError as invalid:
-                raise invalid from exc
+            self._raise_revalidated(exc)
             raise  # still valid: a constraint that validation does not know about
+
+    def _raise_revalidated(self, exc: IntegrityError) -> None:
+        # A concurrent request committed the same unique value after this one was
+        # validated: validate again (now rolled back) and raise DRF's 400 if it fails.
+        writing: BaseSerializer[Any] | None = getattr(self, "_writing", None)
+        if writing is None or not restflow_settings.REVALIDATE_ON_INTEGRITY_ERROR:
+            return
+        fresh = type(writing)(
+            instance=writing.instance,
+            data=writing.initial_data,
+            partial=writing.partial,
+            context=writing.context,
+        )
+        try:
+            fresh.is_valid(raise_exception=True)
+        except ValidationError as invalid:
+            raise invalid from exc
 
     def _write(self, flow: Flow[Response]) -> Response:
         return self._atomic_drive(flow)
@@ -278,10 +281,15 @@ class _GenericCore(
     async def _awrite(self, flow: Flow[Response], hook: str) -> Response:
         # Django refuses ATOMIC_REQUESTS on async views: the default write path
         # (and a sync perform_* override) is validated, saved and rendered in
-        # one atomic block in one hop. An async override owns its transaction.
-        if method_mode(type(self), hook, "a" + hook)[0] is Override.ASYNC:
+        # one atomic block in one hop. An async override owns its transaction;
+        # losing a unique race there is still DRF's 400, not a 500.
+        if method_mode(type(self), hook, "a" + hook)[0] is not Override.ASYNC:
+            return await run_sync(self._atomic_drive, flow)
+        try:
             return await drive_async(flow)
-        return await run_sync(self._atomic_drive, flow)
+        except IntegrityError as exc:
+            await run_sync(self._raise_revalidated, exc)
+            raise
 
 
 class GenericAPIView(_GenericCore[M, S, SIn, SOut], APIView[S, SIn, SOut]):
