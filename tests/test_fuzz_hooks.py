@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import json
+import warnings
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -32,6 +33,7 @@ from urllib.parse import urlencode
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.core.cache.backends.base import CacheKeyWarning
 from django.test import override_settings
 from django.urls import include, path
 from hypothesis import HealthCheck, given, settings
@@ -467,14 +469,16 @@ def test_throttle_identity_and_answers_follow_drf(
         identities = {name: throttle.get_ident(request) for name, throttle in flavours.items()}
         assert identities["restflow"] == identities["drf"]
         statuses: dict[str, list[int]] = {}
+        headers = {"X-Forwarded-For": forwarded}
         for flavour in ("drf", kind):
             cache.clear()
-            answers = [
-                send(
-                    client, "GET", f"/{flavour}/throttled/", headers={"X-Forwarded-For": forwarded}
-                )
-                for _ in range(3)
-            ]
+            with warnings.catch_warnings():
+                if flavour == "drf":
+                    # DRF stores the client's text in its key as it is; restflow digests it.
+                    warnings.simplefilter("ignore", CacheKeyWarning)
+                answers = [
+                    send(client, "GET", f"/{flavour}/throttled/", headers=headers) for _ in range(3)
+                ]
             statuses[flavour] = [answer.status_code for answer in answers]
             assert answers[-1]["Retry-After"] is not None
     assert statuses[kind] == statuses["drf"] == [200, 200, 429]

@@ -23,6 +23,7 @@ Redis backend is sync: one script call in that hop).
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
@@ -96,6 +97,22 @@ def _check_step(cache: BaseCache, key: str, now: float, limit: int, duration: in
     return Step.blocking(check_locked, cache, key, now, limit, duration, in_memory=False)
 
 
+#: Longest key kept as it is: memcached refuses keys over 250 bytes with prefix and version.
+_MAX_PLAIN_KEY = 200
+
+
+def _storable(key: str) -> str:
+    """``key``, or a digest of it where a cache backend would refuse or warn about it.
+
+    The identity in a throttle key comes from the client (``X-Forwarded-For`` under
+    ``NUM_PROXIES``): spaces, control characters or a few kilobytes of it must not make the
+    cache (memcached) fail the request.
+    """
+    if len(key) <= _MAX_PLAIN_KEY and key.isascii() and key.isprintable() and " " not in key:
+        return key
+    return "throttle_digest_" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
     """DRF's ``SimpleRateThrottle`` with an atomic sliding-window check.
 
@@ -152,7 +169,7 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
             return True  # a ``parse_rate`` override read the rate as "not throttled"
         self.now = self.timer()
         check: Check = yield _check_step(
-            self.cache, self.key + LOG_SUFFIX, self.now, limit, duration
+            self.cache, _storable(self.key) + LOG_SUFFIX, self.now, limit, duration
         )
         self.history = check.history
         if check.allowed:
