@@ -16,8 +16,9 @@ from rest_framework import exceptions
 from rest_framework import permissions as drf_permissions
 from rest_framework.request import Request, wrap_attributeerrors
 
-from restflow._bridge import Flow, Step, hook_flow, register_inline, user_sync_code
-from restflow._viewhooks import attribute_step, view_step
+from restflow import _hooks as hooks
+from restflow._bridge import Flow, attribute_step, hook_flow, sync_code_step, view_step
+from restflow._hooks import Hook
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
@@ -31,17 +32,6 @@ __all__ = [
     "verdict_flow",
 ]
 
-# DRF's stock permissions only read request.user / request.method, which are
-# set before permissions run: no I/O, so no reason to leave the loop.
-for _name in ("has_permission", "has_object_permission"):
-    register_inline(
-        _name,
-        drf_permissions.AllowAny,
-        drf_permissions.IsAuthenticated,
-        drf_permissions.IsAdminUser,
-        drf_permissions.IsAuthenticatedOrReadOnly,
-    )
-
 
 def authentication_flow(request: Request) -> Flow[None]:
     """Authenticate ``request`` as DRF's ``Request._authenticate`` does."""
@@ -49,9 +39,7 @@ def authentication_flow(request: Request) -> Flow[None]:
     with wrap_attributeerrors():
         for authenticator in request.authenticators or ():
             try:
-                user_auth = yield from hook_flow(
-                    authenticator, "authenticate", "aauthenticate", request
-                )
+                user_auth = yield from hook_flow(authenticator, hooks.AUTHENTICATE, request)
             except exceptions.APIException:
                 drf_request._not_authenticated()
                 raise
@@ -71,9 +59,9 @@ class FlowPermission:
     called through that override instead.
     """
 
-    flow_methods: ClassVar[Mapping[str, str]] = {
-        "has_permission": "permission_flow",
-        "has_object_permission": "object_permission_flow",
+    flow_methods: ClassVar[Mapping[Hook, str]] = {
+        hooks.HAS_PERMISSION: "permission_flow",
+        hooks.HAS_OBJECT_PERMISSION: "object_permission_flow",
     }
 
     def permission_flow(self, request: Request, view: APIView) -> Flow[bool]:
@@ -118,28 +106,22 @@ def verdict_flow(
         allowed, _ = yield from verdict_flow(composite.op1, request, view, obj, on_object=on_object)
         return (not allowed), permission
     if on_object:
-        allowed = yield from hook_flow(
-            permission, "has_object_permission", "ahas_object_permission", request, view, obj
-        )
+        allowed = yield from hook_flow(permission, hooks.HAS_OBJECT_PERMISSION, request, view, obj)
     else:
-        allowed = yield from hook_flow(
-            permission, "has_permission", "ahas_permission", request, view
-        )
+        allowed = yield from hook_flow(permission, hooks.HAS_PERMISSION, request, view)
     return bool(allowed), permission
 
 
 def _deny_flow(view: APIView, request: Request, culprit: Any) -> Flow[None]:
     # A permission's ``message`` may be a property that reads the database.
-    message = yield attribute_step(culprit, "message")
-    code = yield attribute_step(culprit, "code")
-    yield view_step(
-        view, "permission_denied", view.permission_denied, request, message=message, code=code
-    )
+    message = yield attribute_step(culprit, hooks.PERMISSION_MESSAGE)
+    code = getattr(culprit, "code", None)
+    yield view_step(view, hooks.PERMISSION_DENIED, request, message=message, code=code)
 
 
 def permissions_flow(view: APIView, request: Request) -> Flow[None]:
     """DRF's ``check_permissions``: the first denying permission raises."""
-    permissions = yield view_step(view, "get_permissions", view.get_permissions)
+    permissions = yield view_step(view, hooks.GET_PERMISSIONS)
     for permission in permissions:
         allowed, culprit = yield from verdict_flow(permission, request, view, None, on_object=False)
         if not allowed:
@@ -148,29 +130,23 @@ def permissions_flow(view: APIView, request: Request) -> Flow[None]:
 
 def object_permissions_flow(view: APIView, request: Request, obj: Any) -> Flow[None]:
     """DRF's ``check_object_permissions`` for ``obj``."""
-    permissions = yield view_step(view, "get_permissions", view.get_permissions)
+    permissions = yield view_step(view, hooks.GET_PERMISSIONS)
     for permission in permissions:
         allowed, culprit = yield from verdict_flow(permission, request, view, obj, on_object=True)
         if not allowed:
             yield from _deny_flow(view, request, culprit)
 
 
-def _wait_step(throttle: Any) -> Step[float | None]:
-    if user_sync_code(type(throttle), "wait"):
-        return Step.blocking(throttle.wait)
-    return Step.pure(throttle.wait)
-
-
 def throttles_flow(view: APIView, request: Request) -> Flow[None]:
     """DRF's ``check_throttles``: every throttle is asked; the longest wait is reported."""
     durations: list[float | None] = []
-    throttles = yield view_step(view, "get_throttles", view.get_throttles)
+    throttles = yield view_step(view, hooks.GET_THROTTLES)
     for throttle in throttles:
-        allowed = yield from hook_flow(throttle, "allow_request", "aallow_request", request, view)
+        allowed = yield from hook_flow(throttle, hooks.ALLOW_REQUEST, request, view)
         if not allowed:
-            durations.append((yield _wait_step(throttle)))
+            durations.append((yield sync_code_step(throttle, hooks.WAIT)))
     if durations:
         known = [duration for duration in durations if duration is not None]
         # DRF accepts None: "Request was throttled." without a wait.
         wait: Any = max(known, default=None)
-        yield view_step(view, "throttled", view.throttled, request, wait)
+        yield view_step(view, hooks.THROTTLED, request, wait)
