@@ -21,11 +21,13 @@ from restflow import _hooks as hooks
 from restflow._apiview import RestflowView, exception_flow
 from restflow._bridge import (
     Flow,
+    Step,
     drive_async,
     override_step,
     run_handler,
     single,
     sync_override_step,
+    view_step,
 )
 from restflow._checks import (
     authentication_flow,
@@ -34,7 +36,7 @@ from restflow._checks import (
     throttles_flow,
 )
 from restflow._flows import paginated_response_flow, serialized_response_flow, validate_flow
-from restflow._introspect import Mode, hook_mode
+from restflow._introspect import Mode, dispatch_blocks, hook_mode
 from restflow._types import SX, S, SIn, SOut
 from restflow.protocols import AsyncPostFetch
 
@@ -71,7 +73,9 @@ class AsyncAPIView(RestflowView[S, SIn, SOut]):
         """Run DRF's request/response cycle without blocking the event loop."""
         self.args = args
         self.kwargs = kwargs
-        drf_request = self.initialize_request(request, *args, **kwargs)
+        drf_request: Request = await drive_async(
+            single(view_step(self, hooks.INITIALIZE_REQUEST, request, *args, **kwargs))
+        )
         self.request = drf_request
         self.headers = self.default_response_headers
         try:
@@ -79,7 +83,9 @@ class AsyncAPIView(RestflowView[S, SIn, SOut]):
             response = await _call_handler(self, drf_request, *args, **kwargs)
         except Exception as exc:
             response = await self.ahandle_exception(exc)
-        self.response = self.finalize_response(drf_request, response, *args, **kwargs)
+        self.response = await drive_async(
+            single(view_step(self, hooks.FINALIZE_RESPONSE, drf_request, response, *args, **kwargs))
+        )
         if isinstance(request, ASGIRequest):
             _render_on_loop_if_pure(self.response)
         return self.response
@@ -92,14 +98,7 @@ class AsyncAPIView(RestflowView[S, SIn, SOut]):
         if override is not None:
             await drive_async(single(override))
             return
-        self.format_kwarg = self.get_format_suffix(**kwargs)
-        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
-            request
-        )
-        request.version, request.versioning_scheme = self.determine_version(
-            request, *args, **kwargs
-        )
-        await drive_async(_checks_flow(self, request))
+        await drive_async(_checks_flow(self, request, args, kwargs))
 
     async def aperform_authentication(self, request: Request) -> None:
         """Authenticate the request; sets ``request.user`` and ``request.auth``."""
@@ -212,8 +211,30 @@ class AsyncAPIView(RestflowView[S, SIn, SOut]):
         )
 
 
-def _checks_flow(view: AsyncAPIView[Any, Any, Any], request: Request) -> Flow[None]:
-    """Authentication, permissions and throttles as one flow: one hop at most."""
+def _negotiate(
+    view: AsyncAPIView[Any, Any, Any],
+    request: Request,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> None:
+    """The first half of DRF's ``initial``: format suffix, content negotiation, version."""
+    view.format_kwarg = view.get_format_suffix(**kwargs)
+    request.accepted_renderer, request.accepted_media_type = view.perform_content_negotiation(
+        request
+    )
+    request.version, request.versioning_scheme = view.determine_version(request, *args, **kwargs)
+
+
+def _checks_flow(
+    view: AsyncAPIView[Any, Any, Any],
+    request: Request,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Flow[None]:
+    """Negotiation, authentication, permissions and throttles as one flow: one hop at most."""
+    # DRF's own negotiation is pure; a user's sync override of any of its parts is not.
+    negotiate = Step.blocking if dispatch_blocks(type(view), hooks.INITIAL) else Step.pure
+    yield negotiate(_negotiate, view, request, args, kwargs)
     for hook in _CHECK_PHASES:
         override = override_step(view, hook, request)
         if override is not None:
