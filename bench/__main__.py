@@ -61,13 +61,17 @@ SCENARIOS = [
 PLAIN = {"bare", "list", "list_latest"}
 LIMITED = {"django-async", "ninja"}
 SERVED = ["restflow+asgi", "restflow", "drf-restflow", "adrf", "drf"]
+#: uvicorn's ``--loop`` per served async target (default uvloop). ``restflow+asgi`` is
+#: served as docs/guide/deployment.md recommends; ``--served-only --targets
+#: restflow+asgi@uvloop`` serves it on another loop for comparison.
+LOOPS = {"restflow+asgi": "restflow.asgi:eager_uvloop"}
 DRF_THREADS = 64
 #: Slices of each round's batch per target and scenario, interleaved across targets.
 SLICES = 4
 
 
 def _env(target: str, db: Path) -> dict[str, str]:
-    module, handler = TARGETS[target]
+    module, handler = TARGETS[_base(target)]
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
@@ -164,7 +168,14 @@ def _free_port() -> int:
         return port
 
 
+def _base(target: str) -> str:
+    """``restflow+asgi@uvloop`` -> ``restflow+asgi``: a served target with its loop named."""
+    return target.partition("@")[0]
+
+
 def _server_command(target: str, port: int) -> list[str]:
+    loop = target.partition("@")[2] or LOOPS.get(target, "uvloop")
+    target = _base(target)
     if target == "drf":
         return [
             sys.executable, "-m", "gunicorn", "bench.wsgi:application",
@@ -175,7 +186,7 @@ def _server_command(target: str, port: int) -> list[str]:
     return [
         sidevenv.python(target), "-m", "uvicorn", "bench.asgi:application",
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-        "--loop", "uvloop", "--http", "httptools", "--backlog", "4096",
+        "--loop", loop, "--http", "httptools", "--backlog", "4096",
         "--no-access-log", "--log-level", "warning", "--lifespan", "off",
     ]  # fmt: skip
 
@@ -185,7 +196,7 @@ def servers(db: Path, work: Path, targets: list[str] = SERVED) -> Iterator[dict[
     ports, processes = {}, []
     try:
         for target in targets:
-            copy = work / f"served-{target}.sqlite3"
+            copy = work / f"served-{target.replace('@', '-')}.sqlite3"
             shutil.copy(db, copy)
             port = _free_port()
             processes.append(
@@ -271,7 +282,7 @@ def served_only(args: argparse.Namespace) -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk not found: `apt-get install -y wrk`")
     targets = [t for t in args.targets.split(",") if t]
-    unknown = sorted(set(targets) - set(SERVED))
+    unknown = sorted({_base(t) for t in targets} - set(SERVED))
     if unknown:
         sys.exit(f"unknown served targets {unknown}; known: {SERVED}")
     for target in targets:

@@ -94,9 +94,11 @@ def create_app() -> Any:
 
     urlpatterns[:] = [path("spawn/", spawn), path("go/", start), path("count/", count)]
     if os.environ["RESTFLOW_BG_HANDLER"] == "restflow":
-        from restflow.asgi import get_asgi_application
-    else:
-        from django.core.asgi import get_asgi_application
+        from restflow.asgi import get_asgi_application as restflow_application
+
+        return restflow_application()
+    from django.core.asgi import get_asgi_application
+
     return get_asgi_application()
 
 

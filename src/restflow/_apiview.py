@@ -438,6 +438,6 @@ class _AsyncPathRender:
 
     async def _arender(self) -> Any:
         response = self._response
-        if response._post_render_callbacks:
+        if getattr(response, "_post_render_callbacks", None):  # Django's, not in the stubs
             return await run_sync(response.render)
         return response.render()

@@ -99,7 +99,15 @@ from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix
 
-__all__ = ["ASGIHandler", "ExecutorPool", "RequestExecutor", "get_asgi_application"]
+from restflow._eager_accept import new_eager_uvloop
+
+__all__ = [
+    "ASGIHandler",
+    "ExecutorPool",
+    "RequestExecutor",
+    "eager_uvloop",
+    "get_asgi_application",
+]
 
 Receive = Callable[[], Awaitable[Mapping[str, Any]]]
 Send = Callable[[Mapping[str, Any]], Awaitable[None]]
@@ -477,7 +485,9 @@ class ASGIHandler(django_asgi.ASGIHandler):
         # and may outlive the response (Django's handler lets them). An exited
         # context would fail their thread-sensitive calls; this one sends them to
         # a background thread once the request is done (see RequestExecutor).
-        context = await ThreadSensitiveContext(executor=executor).__aenter__()
+        context = ThreadSensitiveContext(executor=executor)
+        enter: Callable[[], Awaitable[object]] = context.__aenter__  # asgiref's is untyped
+        await enter()
         # The token kept for the exit refers to this task's context, which refers
         # back to the ThreadSensitiveContext: without it, the request's context is
         # freed when its last task is (no cycle left for the garbage collector).
@@ -613,3 +623,14 @@ def get_asgi_application(
             getattr(settings, "RESTFLOW_ASGI_MAX_IDLE_EXECUTORS", DEFAULT_MAX_IDLE_EXECUTORS)
         )
     return ASGIHandler(max_executors=max_executors, max_idle_executors=max_idle_executors)
+
+
+def eager_uvloop() -> asyncio.AbstractEventLoop:
+    """uvicorn's event loop for this handler: uvloop, accepting every pending connection at once.
+
+    ``uvicorn project.asgi:application --loop restflow.asgi:eager_uvloop`` (uvicorn 0.36
+    or later, uvloop installed). uvloop alone accepts one connection per loop iteration,
+    so under load new connections wait in the kernel's accept queue, their first
+    requests with them (see docs/guide/deployment.md).
+    """
+    return new_eager_uvloop()
