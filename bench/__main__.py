@@ -277,6 +277,16 @@ def served(
     return results
 
 
+def _seed(work: Path) -> Path:
+    """The seeded template database every target copies."""
+    db = work / "template.sqlite3"
+    subprocess.run(
+        [sys.executable, "-m", "bench.worker", "--seed", str(db)],
+        cwd=ROOT, env=_env("restflow", db), check=True,
+    )  # fmt: skip
+    return db
+
+
 def served_only(args: argparse.Namespace) -> None:
     """The served runs alone, every round printed: the tails need the spread, not a median."""
     if shutil.which("wrk") is None:
@@ -291,11 +301,7 @@ def served_only(args: argparse.Namespace) -> None:
     levels = [int(level) for level in args.levels.split(",")]
     with tempfile.TemporaryDirectory(prefix="restflow-bench-") as tmp:
         work = Path(tmp)
-        db = work / "template.sqlite3"
-        subprocess.run(
-            [sys.executable, "-m", "bench.worker", "--seed", str(db)],
-            cwd=ROOT, env=_env("restflow", db), check=True,
-        )  # fmt: skip
+        db = _seed(work)
         results = served(db, work, args.rounds, levels, args.seconds, targets)
     print(f"\n{'c':>5} {'target':<14} {'round':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'p99/p50':>7} {'÷drf':>6} {'errors':>6}")  # fmt: skip
@@ -344,11 +350,7 @@ def main() -> None:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="restflow-bench-") as tmp:
         work = Path(tmp)
-        db = work / "template.sqlite3"
-        subprocess.run(
-            [sys.executable, "-m", "bench.worker", "--seed", str(db)],
-            cwd=ROOT, env=_env("restflow", db), check=True,
-        )  # fmt: skip
+        db = _seed(work)
         print(f"in-process: {rounds} rounds x {len(SCENARIOS)} scenarios", flush=True)
         data: dict[str, Any] = {"in_process": in_process(db, work, rounds, n, budget)}
         if not args.no_served:
