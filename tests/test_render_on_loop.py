@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from asgiref import sync as asgiref_sync
 from django.contrib.auth.models import User
+from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest
 from django.test import AsyncClient
@@ -179,8 +180,14 @@ urlpatterns += [path("cached", _cached), path("decorated", _decorated)]
 @pytest.fixture
 def orm_cache(settings: Any) -> Iterator[None]:
     seen.clear()
-    settings.CACHES = {**settings.CACHES, "orm": {"BACKEND": f"{__name__}.ORMCache"}}
+    # A location of its own: the suite clears only the default cache between tests.
+    settings.CACHES = {
+        **settings.CACHES,
+        "orm": {"BACKEND": f"{__name__}.ORMCache", "LOCATION": "render-on-loop"},
+    }
+    caches["orm"].clear()
     yield
+    caches["orm"].clear()
     seen.clear()
 
 
