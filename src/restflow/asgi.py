@@ -39,13 +39,7 @@ from django.urls import set_script_prefix
 
 from restflow._eager_accept import new_eager_uvloop
 
-__all__ = [
-    "ASGIHandler",
-    "ExecutorPool",
-    "RequestExecutor",
-    "eager_uvloop",
-    "get_asgi_application",
-]
+__all__ = ["ASGIHandler", "ExecutorPool", "eager_uvloop", "get_asgi_application"]
 
 Receive = Callable[[], Awaitable[Mapping[str, Any]]]
 Send = Callable[[Mapping[str, Any]], Awaitable[None]]
