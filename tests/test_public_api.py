@@ -14,6 +14,7 @@ PUBLIC: dict[str, list[str]] = {
     "restflow.asgi": [
         "ASGIHandler",
         "ExecutorPool",
+        "eager_uvloop",
         "get_asgi_application",
     ],
     "restflow.authentication": [

@@ -7,8 +7,9 @@ a phase's first sync hook on, the rest of that phase runs in one worker thread.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Final, overload
 
+from asgiref.sync import markcoroutinefunction
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
@@ -23,6 +24,7 @@ from restflow._bridge import (
     Flow,
     Step,
     drive_async,
+    in_thread,
     override_step,
     run_handler,
     single,
@@ -265,21 +267,60 @@ def _render_on_loop_if_pure(response: HttpResponseBase) -> None:
 
     Django's handler awaits ``response.render`` if it is a coroutine function and
     otherwise moves it to a worker thread: one hop per request just to encode
-    JSON. For a renderer registered as pure, a coroutine ``render`` is set on
-    the instance; once called, it removes itself, so any later (sync) call uses
-    the class's own idempotent ``render``. Renderers that may do I/O (the
-    browsable API, templates) keep Django's worker-thread rendering.
+    JSON. For a renderer registered as pure, ``response.render`` becomes a
+    :class:`_AsyncPathRender`. Renderers that may do I/O (the browsable API,
+    templates) keep Django's worker-thread rendering.
     """
     if not isinstance(response, Response) or response.is_rendered:
         return
     renderer = getattr(response, "accepted_renderer", None)
     if renderer is None or hook_mode(type(renderer), hooks.RENDER) is not Mode.INLINE:
         return
-    sync_render = response.render
+    response.__dict__["render"] = _AsyncPathRender(response)
 
-    async def render() -> Response:
-        del response.__dict__["render"]
-        sync_render()
-        return response
 
-    response.__dict__["render"] = render
+def _coroutine_marks() -> dict[str, object]:
+    """The attributes asgiref's ``markcoroutinefunction`` sets (they differ by Python)."""
+
+    def probe() -> None: ...
+
+    return dict(vars(markcoroutinefunction(probe)))
+
+
+class _AsyncPathRender:
+    """``response.render`` of a pure-renderer response on the async path.
+
+    Called as DRF documents it (``response.render(); response.content``, e.g. on
+    a response from ``await view(request)``), it is DRF's sync ``render``. Django's
+    async handler first asks whether ``render`` is a coroutine function (the
+    marks below answer yes) and then calls it: that caller gets a coroutine,
+    which renders on the loop, or, when post-render callbacks are registered
+    (``cache_page``, ``decorator_from_middleware``, your own, which may touch the
+    ORM), renders and runs them in a worker thread, as Django's handler would.
+    Either way the response's own ``render`` is back once this one is called.
+    """
+
+    _MARKS: Final = _coroutine_marks()
+
+    def __init__(self, response: Response) -> None:
+        self._response = response
+        self._awaited = False
+
+    def __getattr__(self, name: str) -> object:
+        if name in _AsyncPathRender._MARKS:
+            self._awaited = True  # asked by a caller that awaits what it gets
+            return _AsyncPathRender._MARKS[name]
+        raise AttributeError(name)
+
+    def __call__(self) -> Any:
+        response = self._response
+        response.__dict__.pop("render", None)
+        if self._awaited:
+            return self._arender()
+        return response.render()
+
+    async def _arender(self) -> Any:
+        response = self._response
+        if getattr(response, "_post_render_callbacks", None):  # Django's, not in the stubs
+            return await in_thread(response.render)
+        return response.render()
