@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLResolver, include, path
-from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import BasePermission
@@ -22,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.throttling import BaseThrottle
 
+from restflow.decorators import action
 from restflow.serializers import ModelSerializer
 from restflow.views import ActionConfig, AsyncModelViewSet, ModelViewSet
 from tests._clients import CLIENTS, send
@@ -109,7 +109,7 @@ def configured(base: type[Any]) -> type[Any]:
     }
     if base is AsyncModelViewSet:
 
-        @action(detail=False)  # type: ignore[type-var]  # drf-stubs type @action for sync handlers only
+        @action(detail=False)
         async def paged(self: Any, request: Request) -> Response:
             queryset = self.filter_queryset(self.get_queryset())
             response: Response = await self.apaginated_response(queryset)
