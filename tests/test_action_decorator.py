@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from restflow.decorators import action
+from restflow.decorators import ActionMethod, action
 from restflow.serializers import ModelSerializer
 from restflow.views import AsyncModelViewSet, AsyncViewSet
 from tests._clients import CLIENTS, on_loop, send
@@ -100,7 +100,7 @@ def test_name_and_suffix_are_exclusive_as_in_drf() -> None:
 
 def test_a_bad_mapping_is_improperly_configured() -> None:
     decorated: Any = action(detail=False)(_fresh(_sync_method))
-    with pytest.raises(ImproperlyConfigured, match="already been mapped to '.publish_now'"):
+    with pytest.raises(ImproperlyConfigured, match=r"already been mapped to '\.publish_now'"):
         decorated.mapping.get(_sync_method)
     with pytest.raises(ImproperlyConfigured, match="same method name"):
         decorated.mapping.post(_fresh(_sync_method))
@@ -115,7 +115,9 @@ class ProductSerializer(ModelSerializer[Product]):
         fields = ["id", "name"]
 
 
-def _viewset(decorate: Any) -> type[Any]:
+def _viewset(
+    decorate: Callable[..., Callable[[Callable[..., Any]], ActionMethod[Any, ..., Any]]],
+) -> type[Any]:
     class Products(AsyncModelViewSet[Product, ProductSerializer]):
         queryset = Product.objects.all()
         serializer_class = ProductSerializer
@@ -145,7 +147,8 @@ def _patterns(viewset: type[Any]) -> list[tuple[str, str | None]]:
 
 
 def test_a_router_builds_the_urls_drf_builds() -> None:
-    ours, theirs = _viewset(action), _viewset(drf.action)
+    drf_action: Any = drf.action  # the same attributes at runtime; typed for sync methods only
+    ours, theirs = _viewset(action), _viewset(drf_action)
     assert _patterns(ours) == _patterns(theirs)
     assert sorted(extra.__name__ for extra in ours.get_extra_actions()) == [
         "publish",
