@@ -251,3 +251,24 @@ def test_an_extra_action_is_a_valid_key(base: type[Any]) -> None:
     attrs = {"publish": publish, "action_configs": {"publish": ActionConfig()}}
     with_extra: Any = type("WithExtra", (base,), attrs)
     assert with_extra.action_configs == {"publish": ActionConfig()}
+
+
+@pytest.mark.parametrize("base", [ModelViewSet, AsyncModelViewSet])
+def test_a_method_an_action_maps_to_is_a_valid_key(base: type[Any]) -> None:
+    @action(detail=False)
+    def draft(self: Any, request: Request) -> Response:
+        return Response({})
+
+    def discard_draft(self: Any, request: Request) -> Response:
+        return Response({})
+
+    draft.mapping.delete(discard_draft)
+    attrs = {
+        "draft": draft,
+        "discard_draft": discard_draft,
+        "action_configs": {"discard_draft": ActionConfig()},
+    }
+    with_mapping: Any = type("WithMapping", (base,), attrs)
+    assert with_mapping.action_configs == {"discard_draft": ActionConfig()}
+    with pytest.raises(ImproperlyConfigured, match=r"WithTypo\.action_configs .*\['discard'\]"):
+        type("WithTypo", (base,), {**attrs, "action_configs": {"discard": ActionConfig()}})

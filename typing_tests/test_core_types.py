@@ -78,13 +78,13 @@ async def async_serializer_types(serializer: ProductSerializer) -> None:
 
 
 def misspelt_key(serializer: ProductSerializer) -> None:
-    serializer.validated_data["prize"]  # type: ignore[typeddict-item]
+    serializer.validated_data["prize"]  # type: ignore[typeddict-item]  # pyright: ignore[reportGeneralTypeIssues]
 
 
 async def missing_await(serializer: ProductSerializer) -> None:
-    serializer.asave()  # type: ignore[unused-coroutine]
-    product: Product = serializer.asave()  # type: ignore[assignment]
-    body: ProductOut = serializer.adata()  # type: ignore[assignment]
+    serializer.asave()  # type: ignore[unused-coroutine]  # pyright: ignore[reportUnusedCoroutine]
+    product: Product = serializer.asave()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+    body: ProductOut = serializer.adata()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 
 
 # -- views and helpers ----------------------------------------------------------------------
@@ -114,7 +114,7 @@ class SplitView(AsyncAPIView[ProductSerializer, ProductCreateSerializer, Product
 
     async def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         unawaited = self.avalidated_serializer()
-        unawaited.validated_data  # type: ignore[attr-defined]
+        unawaited.validated_data  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
         return Response()
 
 
@@ -139,22 +139,22 @@ async def helper_types(view: AsyncAPIView[ProductSerializer]) -> None:
 
 
 class SyncGetOnAsyncView(AsyncAPIView):
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         return Response()
 
 
 class HandlerReturnsDict(AsyncAPIView):
-    async def get(self, request: Request, *args: Any, **kwargs: Any) -> dict[str, int]:  # type: ignore[override]
+    async def get(self, request: Request, *args: Any, **kwargs: Any) -> dict[str, int]:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         return {"id": 1}
 
 
 class SyncHandlerReturnsDict(APIView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        return {"id": 1}  # type: ignore[return-value]
+        return {"id": 1}  # type: ignore[return-value]  # pyright: ignore[reportReturnType]
 
 
 class SyncAsyncPermission(AsyncBasePermission):
-    def ahas_permission(self, request: Request, view: Any) -> bool:  # type: ignore[override]
+    def ahas_permission(self, request: Request, view: Any) -> bool:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         return True
 
 

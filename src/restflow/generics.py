@@ -82,7 +82,8 @@ class _GenericCore(
 ):
     """The generic view logic shared by the sync and the async generic views."""
 
-    queryset: QuerySet[M] | Any = None
+    #: The objects the view works on (a queryset of ``M``; re-evaluated per request).
+    queryset: QuerySet[M] | None = None  # pyright: ignore[reportIncompatibleVariableOverride]  # DRF's stubs also allow a manager
     # DRF types it loosely as BaseSerializer[M]; restflow keeps the declared S.
     serializer_class: type[S] | None = None  # pyright: ignore[reportIncompatibleVariableOverride]
     filter_backends: Sequence[type[Any]] = cast(
@@ -101,7 +102,7 @@ class _GenericCore(
         queryset = self.queryset
         if isinstance(queryset, QuerySet):
             queryset = queryset.all()
-        return cast("QuerySet[M]", queryset)
+        return queryset
 
     def get_object(self) -> M:
         """Look the object up by ``lookup_field`` (404 if missing) and check object permissions.

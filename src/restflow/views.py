@@ -34,6 +34,7 @@ from restflow.mixins import (
 from restflow.viewsets import (
     UNSET,
     ActionConfig,
+    ActionConfigs,
     ActionName,
     AsyncGenericViewSet,
     AsyncModelViewSet,
@@ -49,6 +50,7 @@ __all__ = [
     "UNSET",
     "APIView",
     "ActionConfig",
+    "ActionConfigs",
     "ActionName",
     "AsyncAPIView",
     "AsyncCreateAPIView",

@@ -15,6 +15,19 @@ unset falls through to the class attribute::
             "list": ActionConfig(pagination_class=CursorPagination),
             "destroy": ActionConfig(permission_classes=[IsAdminUser]),
         }
+
+Its type is :class:`ActionConfigs` (a ``TypedDict`` of the standard actions), so
+a misspelt key is a type error. A viewset with its own ``@action`` methods
+declares their keys by extending it::
+
+    class ProductActions(ActionConfigs[Product], total=False):
+        publish: ActionConfig[Product]
+
+    class ProductViewSet(AsyncModelViewSet[Product, ProductSerializer]):
+        action_configs: ProductActions = {"publish": ActionConfig(throttle_classes=[])}
+
+Whatever the types say, a key that names no action of the class raises
+``ImproperlyConfigured`` when the class is created.
 """
 
 from __future__ import annotations
@@ -36,7 +49,7 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import BaseThrottle
-from typing_extensions import TypeVar
+from typing_extensions import TypedDict, TypeVar
 
 from restflow._apiview import APIView, AsyncAPIView
 from restflow._helpers import S, SIn, SOut
@@ -57,6 +70,7 @@ from restflow.mixins import (
 __all__ = [
     "UNSET",
     "ActionConfig",
+    "ActionConfigs",
     "ActionName",
     "AsyncGenericViewSet",
     "AsyncModelViewSet",
@@ -71,7 +85,7 @@ __all__ = [
 M = TypeVar("M", bound=Model, default=Any)
 M_co = TypeVar("M_co", bound=Model, covariant=True, default=Any)
 
-#: The actions an ``ActionConfig`` may be keyed by.
+#: The standard actions of a model viewset.
 ActionName: TypeAlias = Literal["list", "create", "retrieve", "update", "partial_update", "destroy"]
 _STANDARD_ACTIONS: frozenset[str] = frozenset(
     ("list", "create", "retrieve", "update", "partial_update", "destroy")
@@ -95,14 +109,15 @@ UNSET = _Unset.UNSET
 class ActionConfig(Generic[M_co]):
     """Per-action overrides for a viewset. Unset fields fall through to the class.
 
-    ``pagination_class=None`` turns pagination off for that action.
+    Generic over the model: its serializers and ``queryset`` must be of the
+    viewset's model. ``pagination_class=None`` turns pagination off for that action.
     ``queryset`` is a queryset or a callable taking the view and returning one
     (it builds a lazy queryset: do no I/O in it).
     """
 
-    serializer_class: type[BaseSerializer[Any]] | _Unset = UNSET
-    request_serializer_class: type[BaseSerializer[Any]] | _Unset = UNSET
-    response_serializer_class: type[BaseSerializer[Any]] | _Unset = UNSET
+    serializer_class: type[BaseSerializer[M_co]] | _Unset = UNSET
+    request_serializer_class: type[BaseSerializer[M_co]] | _Unset = UNSET
+    response_serializer_class: type[BaseSerializer[M_co]] | _Unset = UNSET
     permission_classes: Sequence[_PermissionClass] | _Unset = UNSET
     throttle_classes: Sequence[type[BaseThrottle]] | _Unset = UNSET
     parser_classes: Sequence[type[BaseParser]] | _Unset = UNSET
@@ -112,6 +127,22 @@ class ActionConfig(Generic[M_co]):
 
 
 _NO_CONFIG: ActionConfig[Any] = ActionConfig()
+
+
+class ActionConfigs(TypedDict, Generic[M], total=False):
+    """The type of ``action_configs``: the standard actions of a viewset of ``M``.
+
+    Extend it with the names of a viewset's own ``@action`` methods (and of the
+    methods their ``mapping`` routes to) to configure those too.
+    """
+
+    list: ActionConfig[M]
+    create: ActionConfig[M]
+    retrieve: ActionConfig[M]
+    update: ActionConfig[M]
+    partial_update: ActionConfig[M]
+    destroy: ActionConfig[M]
+
 
 if TYPE_CHECKING:
     from rest_framework.decorators import ViewSetAction
@@ -134,7 +165,8 @@ else:
 class _ActionConfigs(_View[S, SIn, SOut]):
     """Applies ``action_configs[self.action]`` to the view's getters."""
 
-    action_configs: Mapping[ActionName, ActionConfig[Any]] = {}
+    #: Per-action overrides, keyed by action name (see :class:`ActionConfigs`).
+    action_configs: ActionConfigs[Any] = {}
     action: str
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -145,7 +177,11 @@ class _ActionConfigs(_View[S, SIn, SOut]):
         if not configs:
             return
         get_extra_actions = getattr(cls, "get_extra_actions", None)
-        extras = {extra.__name__ for extra in get_extra_actions()} if get_extra_actions else set()
+        extras: set[str] = set()
+        for extra in get_extra_actions() if get_extra_actions else ():
+            # An extra action's mapping routes more HTTP methods to other methods:
+            # ``self.action`` is then the name of that method.
+            extras.update((extra.__name__, *extra.mapping.values()))
         known = _STANDARD_ACTIONS | extras
         unknown = sorted(set(configs) - known)
         if unknown:
@@ -164,7 +200,8 @@ class _ActionConfigs(_View[S, SIn, SOut]):
 
     def _config(self) -> ActionConfig[Any]:
         action = getattr(self, "action", None)
-        return self.action_configs.get(action, _NO_CONFIG) if action else _NO_CONFIG
+        configs = cast("Mapping[str, ActionConfig[Any]]", self.action_configs)
+        return configs.get(action, _NO_CONFIG) if action else _NO_CONFIG
 
     def get_serializer_class(self) -> type[S]:
         configured = self._config().serializer_class
@@ -223,8 +260,8 @@ class _GenericActionConfigs(
 ):
     """Adds the per-action ``queryset`` to :class:`_ActionConfigs`."""
 
-    #: Per-action overrides; a config's ``queryset`` must be of the view's model.
-    action_configs: Mapping[ActionName, ActionConfig[M]] = {}
+    #: Per-action overrides; a config's serializers and ``queryset`` are of the view's model.
+    action_configs: ActionConfigs[M] = {}
 
     def get_queryset(self) -> QuerySet[M]:
         configured = self._config().queryset
