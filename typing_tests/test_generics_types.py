@@ -27,19 +27,19 @@ class ProductOut(TypedDict):
 
 
 class ProductSerializer(ModelSerializer[Product, ProductIn, ProductOut]):
-    class Meta:  # pyright: ignore[reportIncompatibleVariableOverride]  # drf-stubs types Meta loosely
+    class Meta:
         model = Product
         fields = ["id", "name", "price"]
 
 
 class ProductInSerializer(ModelSerializer[Product, ProductIn, ProductIn]):
-    class Meta:  # pyright: ignore[reportIncompatibleVariableOverride]  # drf-stubs types Meta loosely
+    class Meta:
         model = Product
         fields = ["name", "price"]
 
 
 class CategorySerializer(ModelSerializer[Category]):
-    class Meta:  # pyright: ignore[reportIncompatibleVariableOverride]  # drf-stubs types Meta loosely
+    class Meta:
         model = Category
         fields = ["id", "name"]
 

@@ -25,19 +25,19 @@ from tests.testapp.models import Category, Product
 
 
 class ProductSerializer(ModelSerializer[Product]):
-    class Meta:  # pyright: ignore[reportIncompatibleVariableOverride]  # drf-stubs types Meta loosely
+    class Meta:
         model = Product
         fields = ["id", "name", "price"]
 
 
 class NameSerializer(ModelSerializer[Product]):
-    class Meta:  # pyright: ignore[reportIncompatibleVariableOverride]  # drf-stubs types Meta loosely
+    class Meta:
         model = Product
         fields = ["name"]
 
 
 class CategorySerializer(ModelSerializer[Category]):
-    class Meta:  # pyright: ignore[reportIncompatibleVariableOverride]  # drf-stubs types Meta loosely
+    class Meta:
         model = Category
         fields = ["id", "name"]
 

@@ -7,8 +7,8 @@ either kind of view and never read as a truthy coroutine.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, cast, overload
+from collections.abc import Coroutine, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, cast, overload
 
 from asgiref.sync import iscoroutinefunction
 from django.core.handlers.asgi import ASGIRequest
@@ -52,7 +52,35 @@ from restflow._request import BoundedRequest
 from restflow.parsers import translate_body_error
 from restflow.protocols import AsyncPostFetch
 
-__all__ = ["APIView", "AsyncAPIView"]
+__all__ = ["APIView", "AsyncAPIView", "AsyncViewFunction", "SyncViewFunction"]
+
+P = ParamSpec("P")
+R_co = TypeVar("R_co", bound=HttpResponseBase, covariant=True)
+
+
+class AsyncViewFunction(Protocol[P, R_co]):
+    """An async Django view: what ``AsyncAPIView.as_view()`` and ``@api_view`` on an
+    ``async def`` make. ``await view(request)`` is the response."""
+
+    cls: type[AsyncAPIView]
+    view_class: type[AsyncAPIView]
+    view_initkwargs: Mapping[str, Any]
+    csrf_exempt: bool
+
+    def __call__(
+        self, request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs
+    ) -> Coroutine[Any, Any, R_co]: ...
+
+
+class SyncViewFunction(Protocol[P, R_co]):
+    """A sync Django view: what ``@api_view`` makes of a plain ``def``."""
+
+    cls: type[APIView]
+    view_class: type[APIView]
+    view_initkwargs: Mapping[str, Any]
+    csrf_exempt: bool
+
+    def __call__(self, request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
 
 
 def _exception_flow(view: drf_views.APIView, exc: Exception) -> Flow[Response]:
@@ -214,6 +242,14 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
 
     #: Always served as an async view, whatever its handlers are.
     view_is_async = True
+
+    @classmethod
+    def as_view(  # type: ignore[override]  # DRF's stubs type every view function as sync
+        cls, **initkwargs: Any
+    ) -> AsyncViewFunction[..., HttpResponseBase]:  # pyright: ignore[reportIncompatibleMethodOverride]
+        """DRF's ``as_view()``: the view function, a coroutine function (``await view(req)``)."""
+        view: Any = super().as_view(**initkwargs)
+        return cast("AsyncViewFunction[..., HttpResponseBase]", view)
 
     if TYPE_CHECKING:
 

@@ -44,7 +44,6 @@ from typing import (
 
 from asgiref.sync import iscoroutinefunction
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from rest_framework import decorators as drf_decorators
 from rest_framework import views as drf_views
@@ -55,7 +54,7 @@ from rest_framework.request import Request
 from rest_framework.schemas.inspectors import ViewInspector
 from rest_framework.throttling import BaseThrottle
 
-from restflow._apiview import APIView, AsyncAPIView
+from restflow._apiview import APIView, AsyncAPIView, AsyncViewFunction, SyncViewFunction
 
 if TYPE_CHECKING:
     from rest_framework.permissions import _PermissionClass  # a class, or DRF's & | ~ holders
@@ -80,7 +79,6 @@ __all__ = [
 P = ParamSpec("P")
 F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R", bound=HttpResponseBase)
-R_co = TypeVar("R_co", bound=HttpResponseBase, covariant=True)
 
 V_contra = TypeVar("V_contra", contravariant=True)
 #: What an action method returns: a response, or (``async def``) an awaitable of one.
@@ -89,28 +87,6 @@ A_co = TypeVar("A_co", covariant=True)
 
 AsyncHandler = Callable[Concatenate[Request, P], Coroutine[Any, Any, R]]
 SyncHandler = Callable[Concatenate[Request, P], R]
-
-
-class AsyncViewFunction(Protocol[P, R_co]):
-    """What ``@api_view`` makes of an ``async def``: an async Django view."""
-
-    cls: type[AsyncAPIView]
-    view_class: type[AsyncAPIView]
-    csrf_exempt: bool
-
-    def __call__(
-        self, request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs
-    ) -> Coroutine[Any, Any, R_co]: ...
-
-
-class SyncViewFunction(Protocol[P, R_co]):
-    """What ``@api_view`` makes of a plain ``def``: a sync Django view."""
-
-    cls: type[APIView]
-    view_class: type[APIView]
-    csrf_exempt: bool
-
-    def __call__(self, request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
 
 
 class _ApiView:

@@ -11,7 +11,16 @@ JSON (``TEST_REQUEST_DEFAULT_FORMAT``) by default, and ``logout``::
     assert response.status_code == 201
 
 ``AsyncAPIRequestFactory`` builds ``ASGIRequest`` objects the same way, for
-calling a view directly (``await view(request)``).
+calling a view directly (``await view(request)``); ``force_authenticate(request,
+user=...)`` marks such a request as DRF's does.
+
+``AsyncAPITestCase`` is DRF's ``APITestCase`` whose ``self.async_client`` is an
+``AsyncAPIClient``::
+
+    class ProductTests(AsyncAPITestCase):
+        async def test_create(self) -> None:
+            self.async_client.force_authenticate(user=self.user)
+            response = await self.async_client.post("/products/", {"name": "Pen"})
 
 Request bodies are encoded by DRF's own code (``APIRequestFactory``'s
 encoder and the ``TEST_REQUEST_RENDERER_CLASSES`` renderers), so a body looks
@@ -27,9 +36,10 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
 from django.http.cookie import SimpleCookie
 from django.test.client import AsyncClient, AsyncClientHandler, AsyncRequestFactory
+from rest_framework import test as drf_test
 from rest_framework.request import ForcedAuthentication
 from rest_framework.settings import api_settings
-from rest_framework.test import APIRequestFactory, force_authenticate
+from rest_framework.test import APIRequestFactory
 
 from restflow._bridge import register_inline
 
@@ -52,7 +62,7 @@ if TYPE_CHECKING:
         def json(self) -> Any: ...
 
 
-__all__ = ["AsyncAPIClient", "AsyncAPIRequestFactory"]
+__all__ = ["AsyncAPIClient", "AsyncAPIRequestFactory", "AsyncAPITestCase", "force_authenticate"]
 
 # DRF's forced authenticator only hands back the user and token it was given:
 # no I/O, so async views run it on the loop (no worker-thread hop in tests).
@@ -348,3 +358,30 @@ class AsyncAPIClient(AsyncClient):
     ) -> AsyncAPIResponse:
         """OPTIONS ``path``, with ``data`` rendered as ``format`` when given."""
         return await self._with_body("OPTIONS", path, data, format, content_type, extra)
+
+
+def force_authenticate(
+    request: HttpRequest,
+    user: AbstractBaseUser | AnonymousUser | None = None,
+    token: Any = None,
+) -> None:
+    """DRF's ``force_authenticate``: the view sees ``request`` as made by ``user`` (and ``token``).
+
+    For requests built with :class:`AsyncAPIRequestFactory` (or DRF's factory) and
+    passed to a view directly; the view's authentication classes are not consulted.
+    ``token`` is whatever ``request.auth`` should be (a DRF ``Token``, a JWT, ...).
+    """
+    drf_test.force_authenticate(request, user, token)
+
+
+class AsyncAPITestCase(drf_test.APITestCase):
+    """DRF's ``APITestCase`` whose ``self.async_client`` is an :class:`AsyncAPIClient`.
+
+    ``self.client`` stays DRF's ``APIClient``. Write ``async def test_...`` methods
+    and ``await self.async_client.get(...)``; each test runs in a transaction
+    rolled back at its end, as with Django's ``TestCase``.
+    """
+
+    async_client_class = AsyncAPIClient
+    # Django's TestCase builds it from async_client_class before each test.
+    async_client: AsyncAPIClient  # pyright: ignore[reportIncompatibleVariableOverride]  # narrower, set by Django
