@@ -241,7 +241,7 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
     """
 
     #: Always served as an async view, whatever its handlers are.
-    view_is_async = True
+    view_is_async: bool = True  # pyright: ignore[reportIncompatibleVariableOverride]  # Django: bool or class property
 
     @classmethod
     def as_view(  # type: ignore[override]  # DRF's stubs type every view function as sync
@@ -267,13 +267,13 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
         self.kwargs = kwargs
         drf_request = self.initialize_request(request, *args, **kwargs)
         self.request = drf_request
-        self.headers = self.default_response_headers
+        self.headers: dict[str, str] = self.default_response_headers
         try:
             await self.ainitial(drf_request, *args, **kwargs)
             response = await self._acall_handler(drf_request, *args, **kwargs)
         except Exception as exc:
             response = await self.ahandle_exception(exc)
-        self.response = self.finalize_response(drf_request, response, *args, **kwargs)
+        self.response: Response = self.finalize_response(drf_request, response, *args, **kwargs)
         if isinstance(request, ASGIRequest):
             _render_on_loop_if_pure(self.response)
         return self.response
@@ -286,7 +286,7 @@ class AsyncAPIView(_RestflowView[S, SIn, SOut]):
         if override is not None:
             await drive_async(_single(override))
             return
-        self.format_kwarg = self.get_format_suffix(**kwargs)
+        self.format_kwarg: Any = self.get_format_suffix(**kwargs)
         request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
             request
         )

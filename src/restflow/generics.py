@@ -25,6 +25,7 @@ from django.db.models import Model, QuerySet
 from rest_framework import generics as drf_generics
 from rest_framework import status as http_status
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -73,8 +74,6 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=Model, default=Any)
-
-get_object_or_404 = drf_generics.get_object_or_404
 
 
 class _GenericCore(

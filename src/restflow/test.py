@@ -225,7 +225,7 @@ class AsyncAPIClient(AsyncClient):
     ) -> None:
         super().__init__(enforce_csrf_checks, raise_request_exception, **defaults)
         self._forcing = _ForceAuthHandler(enforce_csrf_checks)
-        self.handler = self._forcing
+        self.handler: AsyncClientHandler = self._forcing
         self._encoder = _BodyEncoder(self.json_encoder)
         self._credentials: dict[str, str] = {}
 
@@ -256,7 +256,7 @@ class AsyncAPIClient(AsyncClient):
         self._credentials = {}
         self._forcing.force_user = None
         self._forcing.force_token = None
-        self.cookies = SimpleCookie()
+        self.cookies: SimpleCookie = SimpleCookie()
 
     async def alogout(self) -> None:
         """:meth:`logout`, and end the server-side session as Django's ``alogout`` does."""
@@ -294,7 +294,7 @@ class AsyncAPIClient(AsyncClient):
         extra: dict[str, Any],
     ) -> AsyncAPIResponse:
         body, chosen = self._encoder.encode(data, format, content_type)
-        self.extra = extra
+        self.extra: dict[str, Any] | None = extra
         response: AsyncAPIResponse = await self.generic(method, path, body, chosen, **extra)
         return response
 
@@ -382,6 +382,6 @@ class AsyncAPITestCase(drf_test.APITestCase):
     rolled back at its end, as with Django's ``TestCase``.
     """
 
-    async_client_class = AsyncAPIClient
+    async_client_class: type[AsyncClient] = AsyncAPIClient
     # Django's TestCase builds it from async_client_class before each test.
     async_client: AsyncAPIClient  # pyright: ignore[reportIncompatibleVariableOverride]  # narrower, set by Django

@@ -177,10 +177,12 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
     def _allow_flow(self, request: Request, view: APIView) -> Flow[bool]:
         if not self._select_rate(view) or self.num_requests is None or self.duration is None:
             return True
-        self.key = yield call_step(self, "get_cache_key", "aget_cache_key", request, view)
+        self.key: str | None = yield call_step(
+            self, "get_cache_key", "aget_cache_key", request, view
+        )
         if self.key is None:
             return True
-        self.now = self.timer()
+        self.now: float = self.timer()
         self.count, self.window_start = yield from self._count_flow(
             self.key, self.num_requests, self.duration
         )
@@ -232,11 +234,14 @@ class ScopedRateThrottle(SimpleRateThrottle, drf_throttling.ScopedRateThrottle):
     in ``THROTTLE_RATES`` when the view is known, as in DRF.
     """
 
+    num_requests: int | None
+    duration: int | None
+
     @override
     def _select_rate(self, view: APIView) -> bool:
-        self.scope = getattr(view, self.scope_attr, None)
+        self.scope: str | None = getattr(view, self.scope_attr, None)
         if not self.scope:
             return False
-        self.rate = self.get_rate()
+        self.rate: str | None = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return True

@@ -321,13 +321,13 @@ class ModelViewSet(
 
 
 # pyright compares the mixin's typing-only DRF base with the async view: the async dispatch wins.
-class AsyncViewSet(  # pyright: ignore[reportIncompatibleMethodOverride]
+class AsyncViewSet(  # pyright: ignore[reportIncompatibleMethodOverride, reportIncompatibleVariableOverride]
     _ActionConfigs[S, SIn, SOut], _AsyncViewSetMixin, AsyncAPIView[S, SIn, SOut]
 ):
     """An async ``ViewSet``: actions are ``async def`` (a sync one runs in a worker thread)."""
 
 
-class AsyncGenericViewSet(  # pyright: ignore[reportIncompatibleMethodOverride]  # as AsyncViewSet
+class AsyncGenericViewSet(  # pyright: ignore[reportIncompatibleMethodOverride, reportIncompatibleVariableOverride]  # as AsyncViewSet
     _GenericActionConfigs[M, S, SIn, SOut],
     _AsyncViewSetMixin,
     AsyncGenericAPIView[M, S, SIn, SOut],
