@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -22,7 +22,7 @@ class Command(BaseCommand):
     help = "Write the TypedDicts (TIn/TOut) of the restflow serializers in the given modules."
     # restflow.W001 compares serializers with these very TypedDicts: a stale file must
     # not keep the command that rewrites it from running.
-    requires_system_checks = ()
+    requires_system_checks: list[str] | tuple[str, ...] | Literal["__all__"] = ()
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("modules", nargs="+", metavar="MODULE", help="dotted module names")
