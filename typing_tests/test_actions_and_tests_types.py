@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from rest_framework.request import Request
 from rest_framework.response import Response
+from typing_extensions import override
 
 from restflow.decorators import ActionMapping, ActionMethod, BoundActionMethod, action
 from restflow.serializers import ModelSerializer
@@ -111,6 +112,12 @@ async def unawaited(request: HttpRequest, view: ProductViewSet, drf_request: Req
     response: HttpResponseBase = Health.as_view()(request)  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]  # must fail: a coroutine
     result: Response = view.publish(drf_request, "1")  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]  # must fail: a coroutine
     view.publish.mapping.post("not a function")  # type: ignore[type-var]  # pyright: ignore[reportArgumentType]  # must fail
+
+
+class MisspeltHook(AsyncModelViewSet[Product, ProductSerializer]):
+    @override
+    def perform_creat(self, serializer: ProductSerializer) -> None:  # type: ignore[misc]  # pyright: ignore[reportGeneralTypeIssues]  # must fail: no such hook
+        serializer.save()
 
 
 def misspelt(case: ProductTests) -> None:
