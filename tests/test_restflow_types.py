@@ -115,6 +115,15 @@ def test_coerce_decimal_to_string_false_writes_a_number() -> None:
     assert "    price: float\n" in source
 
 
+def test_typing_tests_check_the_output_of_every_field_kind() -> None:
+    # mypy and basedpyright check typing_tests/generated_types.py in CI: keep it current.
+    committed = Path(__file__).resolve().parent.parent / "typing_tests" / "generated_types.py"
+    assert committed.read_text() == render_module([MODULE]), (
+        "regenerate typing_tests/generated_types.py with "
+        "restflow._typegen.render_module(['tests.typegen_serializers'])"
+    )
+
+
 def test_output_is_deterministic_and_ruff_formatted(tmp_path: Path) -> None:
     source = render_module([MODULE])
     assert render_module([MODULE]) == source
