@@ -153,7 +153,7 @@ def test_typed_dicts_follow_write_only_read_only_and_optional_fields() -> None:
 class CheckerOnlyOut(TypedDict):
     # Names imported under TYPE_CHECKING (as in generated modules) do not exist at runtime.
     id: int
-    name: NameOnlyTheCheckersSee  # type: ignore[name-defined]  # deliberately unresolvable at runtime
+    name: NameOnlyTheCheckersSee  # type: ignore[name-defined]  # noqa: F821  # unresolvable at runtime
 
 
 class CheckerOnlySerializer(ModelSerializer[Product, Any, CheckerOnlyOut]):

@@ -17,12 +17,12 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
 
 from restflow import authentication
-from restflow._bridge import hop_count
 from restflow.test import (
     AsyncAPIClient,
     AsyncAPIRequestFactory,
     AsyncAPITestCase,
     force_authenticate,
+    hop_count,
 )
 from restflow.views import AsyncAPIView
 

@@ -27,7 +27,8 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from typing_extensions import TypeVar
 
-from restflow._bridge import run_sync
+from restflow._bridge import in_thread
+from restflow._introspect import replaces
 from restflow._postfetch_plan import Key as _Key
 from restflow._postfetch_plan import Plan, Unplannable, compile_plan
 
@@ -255,7 +256,7 @@ class PostFetch(Generic[Row]):
 
     def _rows(self, keys: Sequence[_Key]) -> Iterator[tuple[_Key, Any]]:
         """(key, row) for each related row of ``keys``, in order; one query."""
-        if type(self).get_queryset is _DEFAULT_GET_QUERYSET:
+        if not replaces(type(self), PostFetch, "get_queryset"):
             alias = self._queryset.db
             plan = self._plan(alias, len(keys))
             if plan is not None and plan.sql is None:
@@ -297,7 +298,7 @@ class PostFetch(Generic[Row]):
         """
         if not isinstance(items, QuerySet) and not items:
             return
-        await run_sync(self.fetch, items)
+        await in_thread(self.fetch, items)
 
     def _key_of(self, item: Any) -> _Key:
         if isinstance(item, (dict, Mapping)):
@@ -349,6 +350,3 @@ class PostFetch(Generic[Row]):
         if self._limit == 1:
             return [] if value is None else [cast(Row, value)]
         return cast("list[Row]", value)
-
-
-_DEFAULT_GET_QUERYSET = PostFetch.get_queryset

@@ -21,8 +21,10 @@ from django.core.checks import CheckMessage, Info, Warning
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.serializers import BaseSerializer
 
-from restflow._apiview import AsyncAPIView
-from restflow._bridge import Mode, hook_mode
+from restflow import _hooks as hooks
+from restflow._asyncview import AsyncAPIView
+from restflow._hooks import Hook
+from restflow._introspect import Mode, hook_mode
 from restflow.serializers import ModelSerializer, Serializer
 
 __all__ = [
@@ -32,12 +34,13 @@ __all__ = [
     "sync_hook_messages",
 ]
 
-#: (view attribute, sync hook name, async hook name, what the hook is)
-_HOOKS: tuple[tuple[str, str, str, str], ...] = (
-    ("authentication_classes", "authenticate", "aauthenticate", "authentication class"),
-    ("permission_classes", "has_permission", "ahas_permission", "permission class"),
-    ("throttle_classes", "allow_request", "aallow_request", "throttle class"),
-    ("filter_backends", "filter_queryset", "afilter_queryset", "filter backend"),
+#: (view attribute, the hook its classes provide, what such a class is)
+_CONFIGURED: tuple[tuple[str, Hook, str], ...] = (
+    ("authentication_classes", hooks.AUTHENTICATE, "authentication class"),
+    ("permission_classes", hooks.HAS_PERMISSION, "permission class"),
+    ("throttle_classes", hooks.ALLOW_REQUEST, "throttle class"),
+    ("filter_backends", hooks.BACKEND_FILTER_QUERYSET, "filter backend"),
+    ("pagination_class", hooks.PAGINATOR_PAGINATE_QUERYSET, "pagination class"),
 )
 
 
@@ -55,18 +58,16 @@ def sync_hook_messages(views: Iterable[type]) -> list[CheckMessage]:
     for view in views:
         if not issubclass(view, AsyncAPIView):
             continue
-        configured = [*_HOOKS, ("pagination_class", "paginate_queryset", "apaginate_queryset", "")]
-        for attribute, sync_name, async_name, what in configured:
+        for attribute, declared, kind in _CONFIGURED:
             for hook in _classes(getattr(view, attribute, None)):
-                if hook_mode(hook, sync_name, async_name) is not Mode.BLOCKING:
+                if hook_mode(hook, declared) is not Mode.BLOCKING:
                     continue
-                kind = what or "pagination class"
                 messages.append(
                     Info(
                         f"{view.__module__}.{view.__qualname__}.{attribute} includes "
                         f"{hook.__module__}.{hook.__qualname__}, a sync {kind}: on this "
                         "async view it runs in a worker thread.",
-                        hint=f"Use an async {kind} (one with `{async_name}`, such as "
+                        hint=f"Use an async {kind} (one with `{declared.twin}`, such as "
                         f"restflow's) to keep it on the event loop.",
                         obj=view,
                         id="restflow.I001",

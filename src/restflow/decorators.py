@@ -54,7 +54,9 @@ from rest_framework.request import Request
 from rest_framework.schemas.inspectors import ViewInspector
 from rest_framework.throttling import BaseThrottle
 
-from restflow._apiview import APIView, AsyncAPIView, AsyncViewFunction, SyncViewFunction
+from restflow._apiview import APIView
+from restflow._asyncview import AsyncAPIView
+from restflow._types import AsyncViewFunction, SyncViewFunction
 
 if TYPE_CHECKING:
     from rest_framework.permissions import _PermissionClass  # a class, or DRF's & | ~ holders

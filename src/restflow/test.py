@@ -37,11 +37,10 @@ from django.http import HttpRequest
 from django.http.cookie import SimpleCookie
 from django.test.client import AsyncClient, AsyncClientHandler, AsyncRequestFactory
 from rest_framework import test as drf_test
-from rest_framework.request import ForcedAuthentication
 from rest_framework.settings import api_settings
 from rest_framework.test import APIRequestFactory
 
-from restflow._bridge import register_inline
+from restflow._bridge import hop_count
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -62,11 +61,13 @@ if TYPE_CHECKING:
         def json(self) -> Any: ...
 
 
-__all__ = ["AsyncAPIClient", "AsyncAPIRequestFactory", "AsyncAPITestCase", "force_authenticate"]
-
-# DRF's forced authenticator only hands back the user and token it was given:
-# no I/O, so async views run it on the loop (no worker-thread hop in tests).
-register_inline("authenticate", ForcedAuthentication)
+__all__ = [
+    "AsyncAPIClient",
+    "AsyncAPIRequestFactory",
+    "AsyncAPITestCase",
+    "force_authenticate",
+    "hop_count",
+]
 
 _OCTET_STREAM = "application/octet-stream"
 
