@@ -12,7 +12,6 @@ from typing import Any, cast
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from rest_framework import generics as drf_generics
-from rest_framework.serializers import BaseSerializer
 from rest_framework.settings import api_settings
 
 from restflow._actions import UNSET, ActionConfigs, action_config
@@ -80,12 +79,19 @@ class GenericCore(
         except (TypeError, KeyError):
             return {}
 
-    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
-        """Save a new object. Override to pass extra fields (``serializer.save(owner=...)``)."""
+    def perform_create(self, serializer: SIn) -> None:
+        """Save a new object. Override to pass extra fields (``serializer.save(owner=...)``).
+
+        ``serializer`` is the view's validated request serializer (``SIn``, by default
+        ``S``): annotate an override with that class, and ``validated_data`` is its ``TIn``.
+        """
         serializer.save()
 
-    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
-        """Save the updated object. Override to pass extra fields."""
+    def perform_update(self, serializer: SIn) -> None:
+        """Save the updated object. Override to pass extra fields.
+
+        ``serializer`` is the view's validated request serializer (``SIn``, by default ``S``).
+        """
         serializer.save()
 
     def perform_destroy(self, instance: M) -> None:

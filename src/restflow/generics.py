@@ -156,14 +156,14 @@ class AsyncGenericAPIView(GenericCore[M, S, SIn, SOut], AsyncAPIView[S, SIn, SOu
         serializer = await drive_async(single(serializer_step(self, chosen, *args, **kwargs)))
         return cast("S", serializer)
 
-    async def aperform_create(self, serializer: BaseSerializer[Any]) -> None:
+    async def aperform_create(self, serializer: SIn) -> None:
         """Async twin of ``perform_create`` (default: it, in a worker thread).
 
         Override for an async save; it then owns its transaction (see the writes guide).
         """
         await in_thread(self.perform_create, serializer)
 
-    async def aperform_update(self, serializer: BaseSerializer[Any]) -> None:
+    async def aperform_update(self, serializer: SIn) -> None:
         """Async twin of ``perform_update`` (default: it, in a worker thread).
 
         Override for an async save; it then owns its transaction.
