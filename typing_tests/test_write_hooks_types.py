@@ -11,40 +11,18 @@ from typing_extensions import override
 
 from restflow.serializers import ModelSerializer
 from restflow.views import AsyncListCreateAPIView, AsyncModelViewSet, ModelViewSet
-from tests.testapp.models import Category, Product
-
-
-class ProductIn(TypedDict):
-    name: str
-    price: Decimal
-
-
-class ProductOut(TypedDict):
-    id: int
-    name: str
-    price: str
+from tests.testapp.models import Product
+from typing_tests.test_generics_types import CategorySerializer, ProductIn, ProductSerializer
 
 
 class NameIn(TypedDict):
     name: str
 
 
-class ProductSerializer(ModelSerializer[Product, ProductIn, ProductOut]):
-    class Meta:
-        model = Product
-        fields = ["id", "name", "price"]
-
-
 class NameSerializer(ModelSerializer[Product, NameIn, NameIn]):
     class Meta:
         model = Product
         fields = ["name"]
-
-
-class CategorySerializer(ModelSerializer[Category]):
-    class Meta:
-        model = Category
-        fields = ["id", "name"]
 
 
 class Products(AsyncModelViewSet[Product, ProductSerializer]):
