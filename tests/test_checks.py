@@ -183,6 +183,24 @@ def test_typed_dicts_follow_write_only_read_only_and_optional_fields() -> None:
     assert messages == []
 
 
+class CheckerOnlyOut(TypedDict):
+    # Names imported under TYPE_CHECKING (as in generated modules) do not exist at runtime.
+    id: int
+    name: NameOnlyTheCheckersSee  # type: ignore[name-defined]  # noqa: F821  # unresolvable at runtime
+
+
+class CheckerOnlySerializer(ModelSerializer[Product, Any, CheckerOnlyOut]):
+    class Meta:
+        model = Product
+        fields = ["id", "name", "price"]
+
+
+def test_typed_dict_keys_are_read_without_evaluating_annotations() -> None:
+    messages = serializer_type_messages([CheckerOnlySerializer])
+    assert [message.id for message in messages] == ["restflow.W001"]
+    assert "fields missing from TOut: ['price']" in messages[0].msg
+
+
 def test_a_disagreeing_tout_is_a_warning_naming_both_sides() -> None:
     messages = serializer_type_messages([Disagreeing])
     assert ids(messages) == [("restflow.W001", Disagreeing), ("restflow.W001", Disagreeing)]

@@ -33,8 +33,7 @@ from rest_framework.throttling import BaseThrottle
 from restflow import _hooks as hooks
 from restflow._actions import (
     UNSET,
-    ActionConfig,
-    ActionName,
+    ActionConfigs,
     action_config,
     check_action_keys,
     instances,
@@ -106,8 +105,8 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
     pagination_class: type[BasePagination] | None = cast(
         "type[BasePagination] | None", api_settings.DEFAULT_PAGINATION_CLASS
     )
-    #: Per-action overrides (viewsets): ``{"list": ActionConfig(...)}``.
-    action_configs: Mapping[ActionName, ActionConfig[Any]] = {}
+    #: Per-action overrides (viewsets): ``{"list": ActionConfig(...)}`` (see ``ActionConfigs``).
+    action_configs: ActionConfigs[Any] = {}
 
     if not TYPE_CHECKING:
 

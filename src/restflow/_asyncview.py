@@ -7,7 +7,7 @@ a phase's first sync hook on, the rest of that phase runs in one worker thread.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final, overload
+from typing import TYPE_CHECKING, Any, Final, cast, overload
 
 from asgiref.sync import markcoroutinefunction
 from django.core.handlers.asgi import ASGIRequest
@@ -39,7 +39,7 @@ from restflow._checks import (
 )
 from restflow._flows import paginated_response_flow, serialized_response_flow, validate_flow
 from restflow._introspect import Mode, dispatch_blocks, hook_mode
-from restflow._types import SX, S, SIn, SOut
+from restflow._types import SX, AsyncViewFunction, S, SIn, SOut
 from restflow.protocols import AsyncPostFetch
 
 __all__ = ["AsyncAPIView"]
@@ -59,7 +59,15 @@ class AsyncAPIView(RestflowView[S, SIn, SOut]):
     """
 
     #: Always served as an async view, whatever its handlers are.
-    view_is_async = True
+    view_is_async: bool = True  # pyright: ignore[reportIncompatibleVariableOverride]  # Django: bool or class property
+
+    @classmethod
+    def as_view(  # type: ignore[override]  # DRF's stubs type every view function as sync
+        cls, **initkwargs: Any
+    ) -> AsyncViewFunction[..., HttpResponseBase]:  # pyright: ignore[reportIncompatibleMethodOverride]
+        """DRF's ``as_view()``: the view function, a coroutine function (``await view(req)``)."""
+        view: Any = super().as_view(**initkwargs)
+        return cast("AsyncViewFunction[..., HttpResponseBase]", view)
 
     if TYPE_CHECKING:
 
@@ -79,13 +87,13 @@ class AsyncAPIView(RestflowView[S, SIn, SOut]):
             single(view_step(self, hooks.INITIALIZE_REQUEST, request, *args, **kwargs))
         )
         self.request = drf_request
-        self.headers = self.default_response_headers
+        self.headers: dict[str, str] = self.default_response_headers
         try:
             await self.ainitial(drf_request, *args, **kwargs)
             response = await _call_handler(self, drf_request, *args, **kwargs)
         except Exception as exc:
             response = await self.ahandle_exception(exc)
-        self.response = await drive_async(
+        self.response: Response = await drive_async(
             single(view_step(self, hooks.FINALIZE_RESPONSE, drf_request, response, *args, **kwargs))
         )
         if isinstance(request, ASGIRequest):

@@ -53,7 +53,7 @@ DEFAULT_MAX_IDLE_EXECUTORS: Final = 64
 _numbers = itertools.count(1)
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
-logger = logging.getLogger("restflow.asgi")
+logger: logging.Logger = logging.getLogger("restflow.asgi")
 
 
 def _close_all_connections() -> None:
@@ -76,7 +76,7 @@ class RequestThread(ThreadPoolExecutor):
 
     def __init__(self) -> None:
         super().__init__(max_workers=1, thread_name_prefix=f"restflow-asgi-{next(_numbers)}")
-        self.used = False
+        self.used: bool = False
         self._before_first: Callable[[], object] | None = None
 
     def lend(self) -> None:
@@ -386,7 +386,7 @@ class ASGIHandler(django_asgi.ASGIHandler):
         max_idle_executors: int = DEFAULT_MAX_IDLE_EXECUTORS,
     ) -> None:
         super().__init__()
-        self.executors = ExecutorPool(max_executors, max_idle_executors)
+        self.executors: ExecutorPool = ExecutorPool(max_executors, max_idle_executors)
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         """Serve one HTTP request on a pooled thread; answer ``lifespan`` events."""

@@ -152,7 +152,10 @@ def _declared_types(serializer: type) -> tuple[Any, Any] | None:
 def _keys(typed_dict: Any) -> set[str] | None:
     if not typing.is_typeddict(typed_dict):
         return None
-    return set(typing.get_type_hints(typed_dict))
+    # The keys, without evaluating the annotations: a generated module may import the
+    # names they use for the type checkers only.
+    keys: frozenset[str] = typed_dict.__required_keys__ | typed_dict.__optional_keys__
+    return set(keys)
 
 
 def _mismatch(

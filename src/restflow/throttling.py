@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.dummy import DummyCache
@@ -150,7 +150,7 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
         if step.inline and user_sync_code(type(self), hooks.GET_IDENT):
             # The default ``get_cache_key`` calls the user's ``get_ident``: off the loop.
             step = Step.blocking(self.get_cache_key, request, view)
-        self.key = yield step
+        self.key: str | None = yield step
         if self.key is None:
             return True
         if self.num_requests is None or self.duration is None:
@@ -159,11 +159,11 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
         limit, duration = self.num_requests, self.duration
         if limit is None or duration is None:
             return True  # a ``parse_rate`` override read the rate as "not throttled"
-        self.now = self.timer()
+        self.now: float = self.timer()
         check: Check = yield _check_step(
             self.cache, _storable(self.key) + LOG_SUFFIX, self.now, limit, duration
         )
-        self.history = check.history
+        self.history: list[Any] = check.history
         if check.allowed:
             return bool((yield call_step(self, hooks.THROTTLE_SUCCESS)))
         return bool((yield call_step(self, hooks.THROTTLE_FAILURE)))
@@ -188,11 +188,14 @@ class ScopedRateThrottle(SimpleRateThrottle, drf_throttling.ScopedRateThrottle):
     in ``THROTTLE_RATES`` when the view is known, as in DRF.
     """
 
+    num_requests: int | None
+    duration: int | None
+
     @override
     def _select_rate(self, view: APIView) -> bool:
-        self.scope = getattr(view, self.scope_attr, None)
+        self.scope: str | None = getattr(view, self.scope_attr, None)
         if not self.scope:
             return False
-        self.rate = self.get_rate()
+        self.rate: str | None = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return True
