@@ -47,6 +47,7 @@ from restflow._checks import (
 )
 from restflow._flows import (
     builds_serializers_in_user_code,
+    configured_serializer_class,
     paginated_response_flow,
     serialized_response_flow,
     validate_flow,
@@ -139,22 +140,14 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
     def get_request_serializer_class(self) -> type[SIn]:
         """The serializer that validates bodies: the action's config, else
         ``request_serializer_class``, else :meth:`get_serializer_class`."""
-        configured = action_config(self).request_serializer_class
-        if configured is not UNSET:
-            return cast("type[SIn]", configured)
-        if self.request_serializer_class is not None:
-            return self.request_serializer_class
-        return cast("type[SIn]", self.get_serializer_class())
+        configured = configured_serializer_class(self, hooks.GET_REQUEST_SERIALIZER_CLASS)
+        return cast("type[SIn]", configured or self.get_serializer_class())
 
     def get_response_serializer_class(self) -> type[SOut]:
         """The serializer that renders responses: the action's config, else
         ``response_serializer_class``, else :meth:`get_serializer_class`."""
-        configured = action_config(self).response_serializer_class
-        if configured is not UNSET:
-            return cast("type[SOut]", configured)
-        if self.response_serializer_class is not None:
-            return self.response_serializer_class
-        return cast("type[SOut]", self.get_serializer_class())
+        configured = configured_serializer_class(self, hooks.GET_RESPONSE_SERIALIZER_CLASS)
+        return cast("type[SOut]", configured or self.get_serializer_class())
 
     def get_serializer_context(self) -> dict[str, Any]:
         """Extra context for serializers: the request, the format suffix and the view."""

@@ -19,7 +19,17 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from restflow import _hooks as hooks
-from restflow._bridge import Flow, Step, call_step, hook_step, override_step, single
+from restflow._actions import UNSET, action_config
+from restflow._bridge import (
+    Flow,
+    Step,
+    call_step,
+    drive_sync,
+    hook_step,
+    override_step,
+    single,
+    sync_override_step,
+)
 from restflow._checks import object_permissions_flow
 from restflow._hooks import Hook
 from restflow._introspect import Override, override, per_class, user_sync_code
@@ -37,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "build_serializer",
     "builds_serializers_in_user_code",
+    "configured_serializer_class",
     "filter_flow",
     "filtered_queryset_flow",
     "lookup_flow",
@@ -48,8 +59,9 @@ __all__ = [
     "read_data",
     "render_flow",
     "serialized_response_flow",
+    "serializer_class_flow",
+    "serializer_flow",
     "serializer_hook_step",
-    "serializer_step",
     "validate_flow",
 ]
 
@@ -79,43 +91,103 @@ def read_data(serializer: BaseSerializer[Any]) -> Any:
 # -- serializers ----------------------------------------------------------------------
 
 
-def build_serializer(view: View, chosen: Chosen, *args: Any, **kwargs: Any) -> BaseSerializer[Any]:
+def configured_serializer_class(view: View, hook: Hook) -> type[BaseSerializer[Any]] | None:
+    """The class the action's config or the view's attribute sets for ``hook``'s direction.
+
+    ``hook`` is the request or response class getter; None means "ask
+    ``get_serializer_class``" (the default of both getters).
+    """
+    config = action_config(view)
+    if hook is hooks.GET_REQUEST_SERIALIZER_CLASS:
+        configured, attribute = config.request_serializer_class, view.request_serializer_class
+    else:
+        configured, attribute = config.response_serializer_class, view.response_serializer_class
+    return attribute if configured is UNSET else configured
+
+
+def _user_getter(
+    view: View, hook: Hook, inside: Hook | None, /, *args: Any, **kwargs: Any
+) -> Step[Any] | None:
+    # Inside restflow's own twin of ``hook`` (reached through a user's ``super()``),
+    # the user's twin is the caller: only an override of DRF's name counts there.
+    if hook is inside:
+        return sync_override_step(view, hook, *args, **kwargs)
+    return override_step(view, hook, *args, **kwargs)
+
+
+def serializer_class_flow(
+    view: View, hook: Hook, *, inside: Hook | None = None
+) -> Flow[type[BaseSerializer[Any]]]:
+    """The class a getter picks: the user's override of either twin, else restflow's chain.
+
+    The chain (action config, the view's attribute, ``get_serializer_class``) is
+    pure and stays on the loop; each getter it reaches is the user's where the
+    user overrides it (an async twin awaited, a sync one in a worker thread).
+    ``inside`` names the getter whose restflow twin is driving this flow.
+    """
+    step = _user_getter(view, hook, inside)
+    if step is not None:
+        chosen: type[BaseSerializer[Any]] = yield from single(step)
+        return chosen
+    if hook is hooks.GET_SERIALIZER_CLASS:
+        return view.get_serializer_class()
+    configured = configured_serializer_class(view, hook)
+    if configured is not None:
+        return configured
+    return (yield from serializer_class_flow(view, hooks.GET_SERIALIZER_CLASS, inside=inside))
+
+
+def _context_flow(view: View, inside: Hook | None) -> Flow[dict[str, Any]]:
+    step = _user_getter(view, hooks.GET_SERIALIZER_CONTEXT, inside)
+    if step is None:
+        return view.get_serializer_context()
+    context: dict[str, Any] = yield from single(step)
+    return context
+
+
+def serializer_flow(
+    view: View,
+    chosen: Chosen,
+    args: tuple[Any, ...] = (),
+    kwargs: Mapping[str, Any] | None = None,
+    *,
+    inside: Hook | None = None,
+) -> Flow[BaseSerializer[Any]]:
     """Build a serializer as a request does: ``chosen`` is a class or a getter hook.
 
-    A DRF-style ``get_serializer(self, *args, **kwargs)`` override knows no
-    ``serializer_class`` keyword: it is called when it would pick the same
-    class, else the chosen class is built with the view's context directly.
+    Every getter reached is the user's where the user overrides it: an async twin
+    is awaited on the loop, a sync override runs in a worker thread (so does a
+    serializer class with its own constructor: it may query choices), restflow's
+    defaults stay on the loop. A DRF-style ``get_serializer(self, *args, **kwargs)``
+    override knows no ``serializer_class`` keyword: it is called when it would
+    pick the same class, else the chosen class is built with the view's context.
     """
-    klass: type[BaseSerializer[Any]] = (
-        getattr(view, chosen.name)() if isinstance(chosen, Hook) else chosen
-    )
-    built: BaseSerializer[Any]
-    if override(type(view), hooks.GET_SERIALIZER)[0] is Override.DEFAULT:
-        built = view.get_serializer(*args, serializer_class=klass, **kwargs)
-        return built
-    if klass is view.get_serializer_class():
-        built = view.get_serializer(*args, **kwargs)
-        return built
-    kwargs.setdefault("context", view.get_serializer_context())
-    return klass(*args, **kwargs)
+    options = dict(kwargs or {})
+    if isinstance(chosen, Hook):
+        klass = yield from serializer_class_flow(view, chosen, inside=inside)
+    else:
+        klass = chosen
+    if _user_getter(view, hooks.GET_SERIALIZER, inside) is not None:
+        default = klass
+        if chosen is not hooks.GET_SERIALIZER_CLASS:
+            default = yield from serializer_class_flow(
+                view, hooks.GET_SERIALIZER_CLASS, inside=inside
+            )
+        if klass is default:
+            step = _user_getter(view, hooks.GET_SERIALIZER, inside, *args, **options)
+            if step is not None:
+                built: BaseSerializer[Any] = yield from single(step)
+                return built
+    if "context" not in options:
+        options["context"] = yield from _context_flow(view, inside)
+    build = Step.blocking if user_sync_code(klass, hooks.SERIALIZER_INIT) else Step.pure
+    serializer: BaseSerializer[Any] = yield build(klass, *args, **options)
+    return serializer
 
 
-def serializer_step(
-    view: View, chosen: Chosen, *args: Any, **kwargs: Any
-) -> Step[BaseSerializer[Any]]:
-    """Build a serializer: on the loop, or in a worker thread if user code is reached.
-
-    That is a getter the view class overrides, or a serializer class with its own
-    constructor (it may query: choices from a table).
-    """
-    if builds_serializers_in_user_code(type(view)):
-        return Step.blocking(build_serializer, view, chosen, *args, **kwargs)
-    klass: type[BaseSerializer[Any]] = (
-        getattr(view, chosen.name)() if isinstance(chosen, Hook) else chosen  # pure getters
-    )
-    if user_sync_code(klass, hooks.SERIALIZER_INIT):
-        return Step.blocking(build_serializer, view, klass, *args, **kwargs)
-    return Step.pure(build_serializer, view, klass, *args, **kwargs)
+def build_serializer(view: View, chosen: Chosen, **kwargs: Any) -> BaseSerializer[Any]:
+    """:func:`serializer_flow` driven synchronously (schema generation builds one)."""
+    return drive_sync(serializer_flow(view, chosen, (), kwargs))
 
 
 def serializer_hook_step(serializer: BaseSerializer[Any], hook: Hook, **kwargs: Any) -> Step[Any]:
@@ -144,9 +216,8 @@ def validate_flow(
     chosen = serializer_class or hooks.GET_REQUEST_SERIALIZER_CLASS
     if data is None:
         data = yield parsing_step(view.request, read_body, view.request)
-    serializer = yield from single(
-        serializer_step(view, chosen, data=data, partial=partial, **kwargs)
-    )
+    kwargs.update(data=data, partial=partial)
+    serializer = yield from serializer_flow(view, chosen, (), kwargs)
     yield serializer_hook_step(serializer, hooks.IS_VALID, raise_exception=True)
     return serializer
 
@@ -160,7 +231,7 @@ def render_flow(
 ) -> Flow[Any]:
     """``data`` of the response serializer for ``instance``."""
     chosen = serializer_class or hooks.GET_RESPONSE_SERIALIZER_CLASS
-    serializer = yield from single(serializer_step(view, chosen, instance, many=many))
+    serializer = yield from serializer_flow(view, chosen, (instance,), {"many": many})
     return (yield Step.blocking(read_data, serializer))
 
 
@@ -171,7 +242,7 @@ def output_flow(view: View, serializer: BaseSerializer[Any]) -> Flow[Any]:
     (the class, an ActionConfig, a getter override) is another class, the saved
     instance is rendered by that one instead.
     """
-    response_class = yield call_step(view, hooks.GET_RESPONSE_SERIALIZER_CLASS)
+    response_class = yield from serializer_class_flow(view, hooks.GET_RESPONSE_SERIALIZER_CLASS)
     if response_class is type(serializer):
         return (yield Step.blocking(read_data, serializer))
     return (yield from render_flow(view, serializer.instance, serializer_class=response_class))
