@@ -114,7 +114,7 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
         def __class_getitem__(cls, params: object) -> type:
             return cls
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: object) -> None:
         # Catch a misspelt action key when the class is defined, not on the
         # first request that happens to use it.
         super().__init_subclass__(**kwargs)
@@ -154,7 +154,10 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
         return {"request": self.request, "format": self.format_kwarg, "view": self}
 
     def get_serializer(
-        self, *args: Any, serializer_class: type[BaseSerializer[Any]] | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        serializer_class: type[BaseSerializer[Any]] | None = None,
+        **kwargs: Any,
     ) -> S:
         """Build a serializer with the view's context.
 
@@ -167,7 +170,7 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
 
     # -- the action's configuration ---------------------------------------------
 
-    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+    def initialize_request(self, request: HttpRequest, *args: object, **kwargs: object) -> Request:
         """DRF's request wrapper; JSON and form bodies respect Django's size limit.
 
         On a viewset, ``self.action`` is set first, so ``get_parsers`` (called
@@ -236,31 +239,31 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
     @overload
     def validated_serializer(
         self,
-        data: Any = None,
+        data: object = None,
         *,
-        instance: Any = None,
+        instance: object = None,
         partial: bool = False,
         serializer_class: None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> SIn: ...
     @overload
     def validated_serializer(
         self,
-        data: Any = None,
+        data: object = None,
         *,
-        instance: Any = None,
+        instance: object = None,
         partial: bool = False,
         serializer_class: type[SX],
-        **kwargs: Any,
+        **kwargs: object,
     ) -> SX: ...
     def validated_serializer(
         self,
-        data: Any = None,
+        data: object = None,
         *,
-        instance: Any = None,
+        instance: object = None,
         partial: bool = False,
         serializer_class: type[BaseSerializer[Any]] | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> BaseSerializer[Any]:
         """Validate ``data`` (default: ``request.data``) and return the serializer.
 
@@ -281,7 +284,7 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
 
     def serialized_response(
         self,
-        instance: Any,
+        instance: object,
         *,
         serializer_class: type[BaseSerializer[Any]] | None = None,
         status: int | None = None,
@@ -307,7 +310,7 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
 
     def paginated_response(
         self,
-        queryset: Any,
+        queryset: object,
         *,
         serializer_class: type[BaseSerializer[Any]] | None = None,
         headers: Mapping[str, str] | None = None,

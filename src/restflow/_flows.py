@@ -106,7 +106,7 @@ def configured_serializer_class(view: View, hook: Hook) -> type[BaseSerializer[A
 
 
 def _user_getter(
-    view: View, hook: Hook, inside: Hook | None, /, *args: Any, **kwargs: Any
+    view: View, hook: Hook, inside: Hook | None, /, *args: object, **kwargs: object
 ) -> Step[Any] | None:
     # Inside restflow's own twin of ``hook`` (reached through a user's ``super()``),
     # the user's twin is the caller: only an override of DRF's name counts there.
@@ -148,8 +148,8 @@ def _context_flow(view: View, inside: Hook | None) -> Flow[dict[str, Any]]:
 def serializer_flow(
     view: View,
     chosen: Chosen,
-    args: tuple[Any, ...] = (),
-    kwargs: Mapping[str, Any] | None = None,
+    args: tuple[object, ...] = (),
+    kwargs: Mapping[str, object] | None = None,
     *,
     inside: Hook | None = None,
 ) -> Flow[BaseSerializer[Any]]:
@@ -185,12 +185,14 @@ def serializer_flow(
     return serializer
 
 
-def build_serializer(view: View, chosen: Chosen, **kwargs: Any) -> BaseSerializer[Any]:
+def build_serializer(view: View, chosen: Chosen, **kwargs: object) -> BaseSerializer[Any]:
     """:func:`serializer_flow` driven synchronously (schema generation builds one)."""
     return drive_sync(serializer_flow(view, chosen, (), kwargs))
 
 
-def serializer_hook_step(serializer: BaseSerializer[Any], hook: Hook, **kwargs: Any) -> Step[Any]:
+def serializer_hook_step(
+    serializer: BaseSerializer[Any], hook: Hook, **kwargs: object
+) -> Step[Any]:
     """A serializer's ``is_valid``/``save``: its own twin if its class defines one.
 
     restflow's ``ais_valid``/``asave`` are only a hop around the sync method;
@@ -202,12 +204,12 @@ def serializer_hook_step(serializer: BaseSerializer[Any], hook: Hook, **kwargs: 
 
 def validate_flow(
     view: View,
-    data: Any = None,
+    data: object = None,
     *,
     serializer_class: type[BaseSerializer[Any]] | None = None,
-    instance: Any = None,
+    instance: object = None,
     partial: bool = False,
-    extra: Mapping[str, Any] | None = None,
+    extra: Mapping[str, object] | None = None,
 ) -> Flow[BaseSerializer[Any]]:
     """Build the request serializer for ``data`` (default: the body) and validate it."""
     kwargs = dict(extra or {})
@@ -224,7 +226,7 @@ def validate_flow(
 
 def render_flow(
     view: View,
-    instance: Any,
+    instance: object,
     *,
     serializer_class: type[BaseSerializer[Any]] | None = None,
     many: bool = False,
@@ -269,7 +271,7 @@ def _post_fetch_flow(items: Any, post_fetches: Iterable[AsyncPostFetch]) -> Flow
 
 def serialized_response_flow(
     view: View,
-    instance: Any,
+    instance: object,
     *,
     serializer_class: type[BaseSerializer[Any]] | None = None,
     status: int | None = None,
@@ -290,7 +292,7 @@ def _no_page() -> None:
     return None
 
 
-def page_step(view: View, queryset: Any, *, prefer_sync: bool = False) -> Step[Any]:
+def page_step(view: View, queryset: object, *, prefer_sync: bool = False) -> Step[Any]:
     """The paginator's ``paginate_queryset`` as a step (None: pagination is off)."""
     paginator = view.paginator
     if paginator is None:
@@ -305,7 +307,7 @@ def page_step(view: View, queryset: Any, *, prefer_sync: bool = False) -> Step[A
     )
 
 
-def paginate_step(view: View, queryset: Any) -> Step[Any]:
+def paginate_step(view: View, queryset: object) -> Step[Any]:
     """The view's ``paginate_queryset``: the user's override, else the paginator's."""
     step = override_step(view, hooks.PAGINATE_QUERYSET, queryset)
     return step if step is not None else page_step(view, queryset, prefer_sync=True)
@@ -313,7 +315,7 @@ def paginate_step(view: View, queryset: Any) -> Step[Any]:
 
 def paginated_response_flow(
     view: View,
-    queryset: Any,
+    queryset: object,
     *,
     serializer_class: type[BaseSerializer[Any]] | None = None,
     headers: Mapping[str, str] | None = None,

@@ -122,14 +122,14 @@ class _ApiView:
 
 
 def _async_handler(func: Callable[..., Any]) -> Callable[..., Any]:
-    async def handler(self: AsyncAPIView, request: Request, *args: Any, **kwargs: Any) -> Any:
+    async def handler(self: AsyncAPIView, request: Request, *args: object, **kwargs: object) -> Any:
         return await func(request, *args, **kwargs)
 
     return handler
 
 
 def _sync_handler(func: Callable[..., Any]) -> Callable[..., Any]:
-    def handler(self: APIView, request: Request, *args: Any, **kwargs: Any) -> Any:
+    def handler(self: APIView, request: Request, *args: object, **kwargs: object) -> Any:
         return func(request, *args, **kwargs)
 
     return handler
@@ -318,7 +318,7 @@ def action(
     detail: bool,
     url_path: str | None = None,
     url_name: str | None = None,
-    **kwargs: Any,
+    **kwargs: object,
 ) -> Callable[[Callable[Concatenate[V_contra, P], A]], ActionMethod[V_contra, P, A]]: ...
 @overload
 def action(
@@ -327,7 +327,7 @@ def action(
     detail: bool,
     url_path: str | None = None,
     url_name: str | None = None,
-    **kwargs: Any,
+    **kwargs: object,
 ) -> Callable[[Callable[Concatenate[V_contra, P], A]], ActionMethod[V_contra, P, A]]: ...
 def action(
     methods: Sequence[HttpMethod] | None = None,

@@ -162,7 +162,10 @@ class AsyncGenericAPIView(GenericCore[M, S, SIn, SOut], AsyncAPIView[S, SIn, SOu
         return context
 
     async def aget_serializer(
-        self, *args: Any, serializer_class: type[BaseSerializer[Any]] | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        serializer_class: type[BaseSerializer[Any]] | None = None,
+        **kwargs: Any,
     ) -> S:
         """Async twin of ``get_serializer``: built as a request builds it.
 
@@ -196,7 +199,7 @@ class AsyncGenericAPIView(GenericCore[M, S, SIn, SOut], AsyncAPIView[S, SIn, SOu
 
 
 async def _action(
-    action: Callable[..., Awaitable[Response]], request: Request, *args: Any, **kwargs: Any
+    action: Callable[..., Awaitable[Response]], request: Request, *args: object, **kwargs: object
 ) -> Response:
     # A user may override an action with a plain ``def`` (as on DRF's generic views):
     # it must run in a worker thread, not be called on the loop and awaited.
