@@ -225,7 +225,7 @@ def _negotiate(
     view: AsyncAPIView[Any, Any, Any],
     request: Request,
     args: tuple[object, ...],
-    kwargs: dict[str, Any],
+    kwargs: dict[str, object],
 ) -> None:
     """The first half of DRF's ``initial``: format suffix, content negotiation, version."""
     view.format_kwarg = view.get_format_suffix(**kwargs)
@@ -239,7 +239,7 @@ def _checks_flow(
     view: AsyncAPIView[Any, Any, Any],
     request: Request,
     args: tuple[object, ...],
-    kwargs: dict[str, Any],
+    kwargs: dict[str, object],
 ) -> Flow[None]:
     """Negotiation, authentication, permissions and throttles as one flow: one hop at most."""
     # DRF's own negotiation is pure; a user's sync override of any of its parts is not.
@@ -259,7 +259,7 @@ def _checks_flow(
 
 async def _call_handler(
     view: AsyncAPIView[Any, Any, Any], request: Request, *args: object, **kwargs: object
-) -> Any:
+) -> object:
     method = (request.method or "").lower()
     if method in view.http_method_names:
         handler = getattr(view, method, view.http_method_not_allowed)

@@ -79,7 +79,7 @@ __all__ = [
 ]
 
 P = ParamSpec("P")
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., object])
 R = TypeVar("R", bound=HttpResponseBase)
 
 V_contra = TypeVar("V_contra", contravariant=True)
@@ -286,9 +286,9 @@ class ActionMethod(_ActionAttributes, Protocol[V_contra, P, A_co]):
 
     def __call__(self, view: V_contra, /, *args: P.args, **kwargs: P.kwargs) -> A_co: ...
     @overload
-    def __get__(self, instance: None, owner: type[Any], /) -> Self: ...
+    def __get__(self, instance: None, owner: type[object], /) -> Self: ...
     @overload
-    def __get__(self, instance: V_contra, owner: type[Any], /) -> BoundActionMethod[P, A_co]: ...
+    def __get__(self, instance: V_contra, owner: type[object], /) -> BoundActionMethod[P, A_co]: ...
 
 
 class _MethodMapper(drf_decorators.MethodMapper):
