@@ -57,7 +57,7 @@ class _Total(RawSQL):
         return []
 
 
-def _countable(queryset: QuerySet[Any, Any]) -> bool:
+def _countable(queryset: QuerySet[Model, object]) -> bool:
     query = queryset.query
     return (
         # A cached result: DRF's path counts and slices it with no query at all.
@@ -73,7 +73,7 @@ def _countable(queryset: QuerySet[Any, Any]) -> bool:
     )
 
 
-def _total_expression(queryset: QuerySet[Any, Any]) -> _Total | None:
+def _total_expression(queryset: QuerySet[Model, object]) -> _Total | None:
     """``(SELECT COUNT(*) FROM (<queryset, unordered>))``: what ``queryset.count()`` counts."""
     inner = queryset.order_by()
     query = inner.query
@@ -128,7 +128,7 @@ def _take_total(row: Model | dict[str, Any]) -> int:
 # -- cursor positions ------------------------------------------------------------------
 
 
-def _ordering_field(queryset: QuerySet[Any, Any], name: str) -> Field[Any, Any] | None:
+def _ordering_field(queryset: QuerySet[Model, object], name: str) -> Field[Any, Any] | None:
     annotation = queryset.query.annotations.get(name)
     if annotation is not None:
         field: Field[Any, Any] | None = getattr(annotation, "output_field", None)

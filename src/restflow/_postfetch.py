@@ -102,7 +102,7 @@ class PostFetch(Generic[Row]):
     def __init__(
         self,
         *,
-        queryset: QuerySet[Any, Any],
+        queryset: QuerySet[Model, object],
         to_attr: str,
         values: Sequence[str],
         order_by: Sequence[str] = (),
@@ -112,7 +112,7 @@ class PostFetch(Generic[Row]):
     def __init__(
         self,
         *,
-        queryset: QuerySet[Any, Any],
+        queryset: QuerySet[Model, object],
         to_attr: str,
         values: Sequence[str] | None = None,
         order_by: Sequence[str] = (),
@@ -151,7 +151,7 @@ class PostFetch(Generic[Row]):
                     f"PostFetch({related}={base!r}): the join value names the base item's "
                     f'field as a string, e.g. {related}="id".'
                 )
-        self._queryset: QuerySet[Any, Any] = queryset
+        self._queryset: QuerySet[Model, object] = queryset
         self._to_attr = to_attr
         self._values = None if values is None else _sequence_of_str("values", values)
         self._order_by = _sequence_of_str("order_by", order_by)
@@ -180,7 +180,7 @@ class PostFetch(Generic[Row]):
 
     # -- the query ---------------------------------------------------------------
 
-    def get_queryset(self, keys: Sequence[_Key]) -> QuerySet[Any, Any]:
+    def get_queryset(self, keys: Sequence[_Key]) -> QuerySet[Model, object]:
         """The one query for ``keys`` (distinct join-key tuples, in join order).
 
         The default filters the configured queryset to the keys, ranks rows per
@@ -203,7 +203,7 @@ class PostFetch(Generic[Row]):
         matches = (Q(**dict(zip(self._related, key, strict=True))) for key in keys)
         return functools.reduce(operator.or_, matches)
 
-    def _shape(self, queryset: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
+    def _shape(self, queryset: QuerySet[Model, object]) -> QuerySet[Model, object]:
         """Rank and limit, order, and select the rows of a queryset filtered to the keys."""
         ordering = self._ordering(queryset)
         if self._limit is not None:
@@ -216,15 +216,15 @@ class PostFetch(Generic[Row]):
         queryset = queryset.order_by(*ordering)
         key_columns = {_KEY.format(i): F(field) for i, field in enumerate(self._related)}
         if self._values is not None:
-            return cast("QuerySet[Any, Any]", queryset.values(*self._values, **key_columns))
-        return cast("QuerySet[Any, Any]", queryset.annotate(**key_columns))
+            return cast("QuerySet[Model, object]", queryset.values(*self._values, **key_columns))
+        return cast("QuerySet[Model, object]", queryset.annotate(**key_columns))
 
-    def _ordering(self, queryset: QuerySet[Any, Any]) -> Sequence[Any]:
+    def _ordering(self, queryset: QuerySet[Model, object]) -> Sequence[Any]:
         if self._order_by:
             return self._order_by
         if queryset.query.order_by:
             return tuple(queryset.query.order_by)
-        return tuple(queryset.model._meta.ordering) or ("pk",)
+        return tuple(queryset.model._meta.ordering or ()) or ("pk",)
 
     def _plan(self, alias: str, count: int) -> Plan | None:
         # Plans are immutable and the dict is only ever read, set or cleared whole (each
