@@ -10,10 +10,10 @@ mixins compose these into their actions (``restflow.mixins``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -64,6 +64,9 @@ __all__ = [
     "serializer_hook_step",
     "validate_flow",
 ]
+
+#: A queryset that filtering hands back as the same type.
+QS = TypeVar("QS", bound=QuerySet[Model, object])
 
 #: A serializer class, or the view getter hook that picks one.
 Chosen = type[BaseSerializer[Any]] | Hook
@@ -336,25 +339,25 @@ def paginated_response_flow(
 # -- lookups (generic views) -----------------------------------------------------------
 
 
-def _queryset_flow(view: Generic) -> Flow[QuerySet[Any]]:
+def _queryset_flow(view: Generic) -> Flow[QuerySet[Model, object]]:
     step = override_step(view, hooks.GET_QUERYSET)
     if step is None:
         return view.get_queryset()
-    queryset: QuerySet[Any] = yield from single(step)
+    queryset: QuerySet[Model, object] = yield from single(step)
     return queryset
 
 
-def filtered_queryset_flow(view: Generic) -> Flow[QuerySet[Any]]:
+def filtered_queryset_flow(view: Generic) -> Flow[QuerySet[Model, object]]:
     """``filter_queryset(get_queryset())``, each the user's override where there is one."""
     queryset = yield from _queryset_flow(view)
     step = override_step(view, hooks.FILTER_QUERYSET, queryset)
     if step is None:
         return (yield from filter_flow(view, queryset))
-    filtered: QuerySet[Any] = yield from single(step)
+    filtered: QuerySet[Model, object] = yield from single(step)
     return filtered
 
 
-def filter_flow(view: Generic, queryset: QuerySet[Any]) -> Flow[QuerySet[Any]]:
+def filter_flow(view: Generic, queryset: QS) -> Flow[QS]:
     """Narrow ``queryset`` with each of the view's ``filter_backends``."""
     for backend_class in view.filter_backends:
         backend = backend_class()
