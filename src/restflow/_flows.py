@@ -253,11 +253,11 @@ def output_flow(view: View, serializer: BaseSerializer[Any]) -> Flow[Any]:
     return (yield from render_flow(view, serializer.instance, serializer_class=response_class))
 
 
-def _materialize(items: Any) -> Any:
+def _materialize(items: object) -> object:
     return list(items) if isinstance(items, QuerySet) else items
 
 
-def _post_fetch_flow(items: Any, post_fetches: Iterable[AsyncPostFetch]) -> Flow[Any]:
+def _post_fetch_flow(items: object, post_fetches: Iterable[AsyncPostFetch]) -> Flow[object]:
     fetches = list(post_fetches)
     if not fetches:
         return items
