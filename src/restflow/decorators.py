@@ -121,15 +121,17 @@ class _ApiView:
         return view_class.as_view()
 
 
-def _async_handler(func: Callable[..., Any]) -> Callable[..., Any]:
-    async def handler(self: AsyncAPIView, request: Request, *args: object, **kwargs: object) -> Any:
+def _async_handler(func: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
+    async def handler(
+        self: AsyncAPIView, request: Request, *args: object, **kwargs: object
+    ) -> object:
         return await func(request, *args, **kwargs)
 
     return handler
 
 
-def _sync_handler(func: Callable[..., Any]) -> Callable[..., Any]:
-    def handler(self: APIView, request: Request, *args: object, **kwargs: object) -> Any:
+def _sync_handler(func: Callable[..., object]) -> Callable[..., object]:
+    def handler(self: APIView, request: Request, *args: object, **kwargs: object) -> object:
         return func(request, *args, **kwargs)
 
     return handler
