@@ -19,6 +19,7 @@ from rest_framework.serializers import BaseSerializer
 
 from restflow.test import AsyncAPIRequestFactory, hop_count
 from restflow.views import AsyncCreateAPIView, AsyncListAPIView
+from tests.testapp.serializers import Row
 
 #: (which getter ran, the thread it ran on)
 log: list[tuple[str, int]] = []
@@ -28,10 +29,6 @@ ROWS = [{"n": 1}, {"n": 2}]
 
 def _ran(name: str) -> None:
     log.append((name, threading.get_ident()))
-
-
-class Row(serializers.Serializer[Any]):
-    n = serializers.IntegerField()
 
 
 class Labelled(serializers.Serializer[Any]):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from rest_framework import serializers
 
@@ -69,3 +69,9 @@ class TypedProductSerializer(ModelSerializer[Product, ProductIn, ProductOut]):
     class Meta:
         model = Product
         fields = ["id", "name", "price"]
+
+
+class Row(serializers.Serializer[Any]):
+    """One integer ``n``: for views over plain rows (a list standing in for a queryset)."""
+
+    n = serializers.IntegerField()
