@@ -112,7 +112,7 @@ def verdict_flow(
     return bool(allowed), permission
 
 
-def _deny_flow(view: APIView, request: Request, culprit: Any) -> Flow[None]:
+def _deny_flow(view: APIView, request: Request, culprit: object) -> Flow[None]:
     # A permission's ``message`` may be a property that reads the database.
     message = yield attribute_step(culprit, hooks.PERMISSION_MESSAGE)
     code = getattr(culprit, "code", None)

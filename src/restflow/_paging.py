@@ -86,7 +86,7 @@ def _total_expression(queryset: QuerySet[Model, object]) -> _Total | None:
     return _Total(f"SELECT COUNT(*) FROM ({sql}) {_TOTAL}_rows", params, BigIntegerField())
 
 
-def counted_slice(queryset: Any, start: int, stop: int) -> tuple[list[Any], int | None] | None:
+def counted_slice(queryset: object, start: int, stop: int) -> tuple[list[Any], int | None] | None:
     """``queryset[start:stop]`` and the queryset's total row count, in one query.
 
     The count is an uncorrelated scalar subquery, ``SELECT COUNT(*) FROM
@@ -141,7 +141,7 @@ def _ordering_field(queryset: QuerySet[Model, object], name: str) -> Field[Any, 
     return found if isinstance(found, Field) else None
 
 
-def position_is_valid(queryset: Any, order: str, position: str) -> bool:
+def position_is_valid(queryset: object, order: str, position: str) -> bool:
     """Whether a cursor ``position`` can be compared with ``order``'s field in SQL.
 
     DRF filters ``<field>__gt=<position>`` with the raw string from the cursor.

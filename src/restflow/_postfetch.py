@@ -300,7 +300,7 @@ class PostFetch(Generic[Row]):
             return
         await in_thread(self.fetch, items)
 
-    def _key_of(self, item: Any) -> _Key:
+    def _key_of(self, item: object) -> _Key:
         if isinstance(item, (dict, Mapping)):
             try:
                 return tuple([item[field] for field in self._base])
@@ -317,7 +317,7 @@ class PostFetch(Generic[Row]):
                 f"{missing.name!r} to join on; check the <related_field>=<base_field> kwargs."
             ) from None
 
-    def _pop_key(self, row: Any) -> _Key:
+    def _pop_key(self, row: object) -> _Key:
         names = [_KEY.format(i) for i in range(len(self._related))]
         if isinstance(row, dict):
             row.pop(_RANK, None)  # there when the base queryset has values() of its own
@@ -327,7 +327,7 @@ class PostFetch(Generic[Row]):
             row.__dict__.pop(name, None)
         return key
 
-    def _attach(self, item: Any, rows: list[Any]) -> None:
+    def _attach(self, item: object, rows: list[Any]) -> None:
         value: Any = (rows[0] if rows else None) if self._limit == 1 else rows
         if isinstance(item, dict):
             item[self._to_attr] = value
@@ -336,12 +336,12 @@ class PostFetch(Generic[Row]):
 
     # -- reading what was attached (typed) ------------------------------------
 
-    def row_for(self, item: Any) -> Row | None:
+    def row_for(self, item: object) -> Row | None:
         """The first row attached to ``item`` (None if it has none)."""
         rows = self.rows_for(item)
         return rows[0] if rows else None
 
-    def rows_for(self, item: Any) -> list[Row]:
+    def rows_for(self, item: object) -> list[Row]:
         """Every row attached to ``item``, as a list whatever the ``limit``.
 
         Raises ``AttributeError``/``KeyError`` if ``item`` was not fetched.

@@ -65,7 +65,7 @@ def _only(kind: type, values: list[Any], kinds: list[type], mixed: bool) -> Iter
     return compress(values, map(operator.is_, kinds, repeat(kind))) if mixed else values
 
 
-def _check_parsed(root: Any, max_depth: int | None, finite: bool) -> str | None:
+def _check_parsed(root: object, max_depth: int | None, finite: bool) -> str | None:
     """What is wrong with a decoded document: ``"deep"``, ``"non-finite"`` or None.
 
     It walks the decoded values level by level (never the text) with C-level

@@ -196,7 +196,7 @@ class _ForceAuthHandler(AsyncClientHandler):
     def __init__(self, enforce_csrf_checks: bool) -> None:
         super().__init__(enforce_csrf_checks)
         self.force_user: AbstractBaseUser | AnonymousUser | None = None
-        self.force_token: Any = None
+        self.force_token: object = None
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         force_authenticate(request, self.force_user, self.force_token)
@@ -239,7 +239,7 @@ class AsyncAPIClient(AsyncClient):
         self._credentials = {_header_name(name): value for name, value in headers.items()}
 
     def force_authenticate(
-        self, user: AbstractBaseUser | AnonymousUser | None = None, token: Any = None
+        self, user: AbstractBaseUser | AnonymousUser | None = None, token: object = None
     ) -> None:
         """Authenticate every following request as ``user`` (and ``token``).
 
@@ -366,7 +366,7 @@ class AsyncAPIClient(AsyncClient):
 def force_authenticate(
     request: HttpRequest,
     user: AbstractBaseUser | AnonymousUser | None = None,
-    token: Any = None,
+    token: Any = None,  # DRF's stubs say Token; any credential object works,
 ) -> None:
     """DRF's ``force_authenticate``: the view sees ``request`` as made by ``user`` (and ``token``).
 
