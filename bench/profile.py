@@ -1,8 +1,8 @@
-"""Profiles behind the benchmark notes: ``python -m bench.profile serializer|dispatch``.
+"""Profiles behind the benchmark notes: ``python -m bench.profile serializer|render|dispatch``.
 
 ``serializer``: one page (20 rows) rendered by DRF's ``ModelSerializer``, restflow's
-``ModelSerializer``, and the hand-built dicts of the plain async Django view (µs each,
-in-process, median of repeats).
+``ModelSerializer``, both through restflow's compiled path, and the hand-built dicts of
+the plain async Django view (µs each, in-process, median of repeats; ratios to DRF's).
 
 ``dispatch``: the same restflow view (the bench's no-hook trivial GET) driven through
 Django's stock ASGI handler and through ``restflow.asgi``, each in a fresh process under
@@ -71,14 +71,28 @@ def serializer() -> None:
     from bench.targets.django_async import _row
     from bench.targets.restflow import ProductSerializer
 
+    from restflow._compiled import serializer_data
+
     rows = list(common.products()[: common.PAGE_SIZE])
     timings = {
         "DRF ModelSerializer": lambda: common.ProductSerializer(rows, many=True).data,
         "restflow ModelSerializer": lambda: ProductSerializer(rows, many=True).data,
+        "DRF ModelSerializer, compiled": lambda: serializer_data(
+            common.ProductSerializer(rows, many=True)
+        ),
+        "restflow ModelSerializer, compiled": lambda: serializer_data(
+            ProductSerializer(rows, many=True)
+        ),
         "hand-built dicts (plain view)": lambda: [_row(product, False) for product in rows],
     }
-    for name, function in timings.items():
-        print(f"{name:32s} {_per_call_us(function):8.0f} µs per {len(rows)} rows")
+    if common.ProductSerializer(rows, many=True).data != serializer_data(
+        common.ProductSerializer(rows, many=True)
+    ):
+        raise SystemExit("the compiled output differs from DRF's")
+    measured = {name: _per_call_us(function) for name, function in timings.items()}
+    drf = measured["DRF ModelSerializer"]
+    for name, us in measured.items():
+        print(f"{name:36s} {us:8.0f} µs per {len(rows)} rows  {us / drf:5.2f}× DRF")
 
 
 def dispatch_once() -> None:

@@ -32,6 +32,7 @@ from restflow._bridge import (
     override_step,
     per_class,
 )
+from restflow._compiled import serializer_data
 from restflow.protocols import AsyncPostFetch
 
 __all__ = ["SX", "S", "SIn", "SOut", "SerializerHelpers"]
@@ -60,7 +61,7 @@ def _builds_serializers_in_user_code(cls: type) -> bool:
 
 
 def _read_data(serializer: BaseSerializer[Any]) -> Any:
-    return serializer.data
+    return serializer_data(serializer)
 
 
 def _materialize(items: Any) -> Any:

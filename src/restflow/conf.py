@@ -48,6 +48,12 @@ class RestflowSettings:
     #: propagate.
     REVALIDATE_ON_INTEGRITY_ERROR: bool = True
 
+    #: Render ``serializer.data`` on restflow's views through code generated once
+    #: per serializer class and field set (DRF's output, value for value; fields
+    #: and classes the compiler does not know keep DRF's code). ``False`` renders
+    #: every response with DRF's ``to_representation``.
+    COMPILED_SERIALIZERS: bool = True
+
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> RestflowSettings:
         """Build settings from a ``RESTFLOW`` dict, checking its keys and value types."""
