@@ -70,7 +70,6 @@ def serializer() -> None:
     from bench.targets import common
     from bench.targets.django_async import _row
     from bench.targets.restflow import ProductSerializer
-
     from restflow._compiled import serializer_data
 
     rows = list(common.products()[: common.PAGE_SIZE])
@@ -92,7 +91,7 @@ def serializer() -> None:
     measured = {name: _per_call_us(function) for name, function in timings.items()}
     drf = measured["DRF ModelSerializer"]
     for name, us in measured.items():
-        print(f"{name:36s} {us:8.0f} µs per {len(rows)} rows  {us / drf:5.2f}× DRF")
+        print(f"{name:36s} {us:8.0f} µs per {len(rows)} rows  {us / drf:5.2f}x DRF")
 
 
 def dispatch_once() -> None:

@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import json
-import uuid
 import weakref
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable
 from enum import Enum
 from typing import Any, Final, cast
 
@@ -45,12 +43,14 @@ from rest_framework import fields as drf_fields
 from rest_framework import relations, serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
-from rest_framework.settings import ISO_8601, api_settings
+from rest_framework.settings import api_settings
 
 from restflow.conf import settings as restflow_settings
 
 __all__ = ["serializer_data"]
 
+_ISO_8601: Final = "iso-8601"  # rest_framework.ISO_8601
+_DJANGO_DURATION: Final = "django"  # rest_framework.fields.DJANGO_DURATION_FORMAT
 _SKIP: Final = object()  # the field is left out of the row (DRF's SkipField)
 _NO_TZ: Final = object()  # the field has no time zone of its own: the call's one
 
@@ -320,7 +320,7 @@ def _nested_spec(field: Any, name: str, attrs: list[str], model: type[models.Mod
 
 def _level_spec(owner: Any) -> Spec:
     model = _level_model(owner)
-    return (
+    return (  # type: ignore[return-value]  # nested tuples of hashables are hashable
         type(owner),
         model,
         tuple(_field_spec(field, model) for field in owner._readable_fields),
@@ -377,7 +377,7 @@ def _datetime(value: Any, zone: Any, output_format: str, field: Callable[[], Any
             return field().to_representation(value)
     elif value.utcoffset() is not None:
         value = timezone.make_naive(value, datetime.UTC)
-    if output_format.lower() == ISO_8601:
+    if output_format.lower() == _ISO_8601:
         text: str = value.isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text
     return value.strftime(output_format)
@@ -388,16 +388,16 @@ def _date_or_time(value: Any, output_format: str, field: Callable[[], Any]) -> A
         return value
     if isinstance(value, datetime.datetime):
         return field().to_representation(value)  # DRF's assertion
-    if output_format.lower() == ISO_8601:
+    if output_format.lower() == _ISO_8601:
         return value.isoformat()
     return value.strftime(output_format)
 
 
 def _duration(value: Any, output_format: str, field: Callable[[], Any]) -> Any:
     lowered = output_format.lower()
-    if lowered == ISO_8601:
+    if lowered == _ISO_8601:
         return duration_iso_string(value)
-    if lowered == drf_fields.DJANGO_DURATION_FORMAT:
+    if lowered == _DJANGO_DURATION:
         return duration_string(value)
     return field().to_representation(value)
 
@@ -471,7 +471,9 @@ class _Writer:
             self.parents.append((level, str(name), many))
             self.function(child_spec, child)
             if many:
-                value = f"[_row{child}(_i) for _i in (_v.all() if isinstance(_v, _manager) else _v)]"
+                value = (
+                    f"[_row{child}(_i) for _i in (_v.all() if isinstance(_v, _manager) else _v)]"
+                )
             else:
                 value = f"_row{child}(_v)"
             return self._read(getter, level, key, value)
@@ -479,7 +481,9 @@ class _Writer:
         return self._read(getter, level, key, self._value(spec, field))
 
     def _read(self, getter: Spec, level: int, key: str, value: str) -> list[str]:
-        store = f"_r[{key}] = _v" if value == "_v" else f"_r[{key}] = None if _v is None else {value}"
+        store = (
+            f"_r[{key}] = _v" if value == "_v" else f"_r[{key}] = None if _v is None else {value}"
+        )
         if getter[0] == "star":
             return ["    _v = instance", f"    {store}"]
         if getter[0] == "direct":
@@ -575,7 +579,7 @@ def _generate(spec: Spec) -> tuple[Callable[[_Levels, Any], Callable[[Any], Any]
     )
     namespace = {**_NAMESPACE, **writer.constants}
     # The source is ours: names, reprs of field names and of DRF format strings.
-    exec(compile(source, "<restflow compiled serializer>", "exec"), namespace)  # noqa: S102
+    exec(compile(source, "<restflow compiled serializer>", "exec"), namespace)
     return namespace["_make"], tuple(writer.parents)
 
 
@@ -603,12 +607,14 @@ def _fixed_everywhere(spec: Spec) -> bool:
     )
 
 
-def _render(serializer: Any) -> Any:
+def _render(serializer: serializers.BaseSerializer[Any]) -> Any:
     """The compiled output for ``serializer.instance``, or ``_SKIP`` where DRF renders."""
     many = isinstance(serializer, serializers.ListSerializer)
     if many and not _is_drf_list(serializer):
         return _SKIP
-    owner = serializer.child if many else serializer
+    owner: Any = (
+        serializer.child if isinstance(serializer, serializers.ListSerializer) else serializer
+    )
     cls = type(owner)
     if not _is_drf_serializer(cls):
         return _SKIP
@@ -629,7 +635,7 @@ def _render(serializer: Any) -> Any:
             _by_class.setdefault(cls, {})[settings_key] = compiled
     make, parents = compiled
     row = make(_Levels(owner, parents), _call_timezone())
-    data = serializer.instance
+    data: Any = serializer.instance
     if not many:
         return row(data)
     iterable = data.all() if isinstance(data, models.manager.BaseManager) else data
