@@ -4,6 +4,9 @@
 ``ModelSerializer``, both through restflow's compiled path, and the hand-built dicts of
 the plain async Django view (µs each, in-process, median of repeats; ratios to DRF's).
 
+``render``: that page (DRF's ``ModelSerializer`` output) encoded by DRF's
+``JSONRenderer`` and by restflow's (identical bytes checked first).
+
 ``dispatch``: the same restflow view (the bench's no-hook trivial GET) driven through
 Django's stock ASGI handler and through ``restflow.asgi``, each in a fresh process under
 cProfile; prints the cumulative seconds inside restflow's ``dispatch`` per 2,000 requests
@@ -94,6 +97,30 @@ def serializer() -> None:
         print(f"{name:36s} {us:8.0f} µs per {len(rows)} rows  {us / drf:5.2f}x DRF")
 
 
+def render() -> None:
+    """In this process: DRF's JSONRenderer and restflow's on the serializer page."""
+    import django
+
+    django.setup()
+    from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
+
+    from bench.targets import common
+    from restflow.renderers import JSONRenderer
+
+    rows = list(common.products()[: common.PAGE_SIZE])
+    page = common.ProductSerializer(rows, many=True).data
+    drf, ours = DRFJSONRenderer(), JSONRenderer()
+    if drf.render(page, "application/json", {}) != ours.render(page, "application/json", {}):
+        raise SystemExit("restflow's JSON bytes differ from DRF's")
+    measured = {
+        "DRF JSONRenderer": _per_call_us(lambda: drf.render(page, "application/json", {})),
+        "restflow JSONRenderer": _per_call_us(lambda: ours.render(page, "application/json", {})),
+    }
+    for name, us in measured.items():
+        ratio = us / measured["DRF JSONRenderer"]
+        print(f"{name:36s} {us:8.1f} µs per {len(rows)} rows  {ratio:5.2f}x DRF")
+
+
 def dispatch_once() -> None:
     """In this process: drive the trivial GET and profile restflow's dispatch."""
     import asyncio
@@ -155,16 +182,16 @@ def dispatch_once() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("what", choices=["serializer", "dispatch", "dispatch-once"])
+    parser.add_argument("what", choices=["serializer", "render", "dispatch", "dispatch-once"])
     args = parser.parse_args()
     if args.what == "dispatch-once":
         dispatch_once()
         return
     with tempfile.TemporaryDirectory(prefix="restflow-profile-") as tmp:
         db = _seed(Path(tmp))
-        if args.what == "serializer":
+        if args.what in ("serializer", "render"):
             subprocess.run(
-                [sys.executable, "-c", "from bench.profile import serializer; serializer()"],
+                [sys.executable, "-c", f"from bench.profile import {args.what}; {args.what}()"],
                 cwd=ROOT,
                 env=_environment(db, "asgi"),
                 check=True,
