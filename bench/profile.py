@@ -4,8 +4,10 @@
 ``ModelSerializer``, both through restflow's compiled path, and the hand-built dicts of
 the plain async Django view (µs each, in-process, median of repeats; ratios to DRF's).
 
-``render``: that page (DRF's ``ModelSerializer`` output) encoded by DRF's
-``JSONRenderer`` and by restflow's (identical bytes checked first).
+``render``: the first page as the list endpoint returns it (count, links with a ``null``,
+DRF's ``ModelSerializer`` output with a ``null`` category in every fourth row) encoded by
+DRF's ``JSONRenderer`` and by restflow's (identical bytes checked first), and by orjson
+alone (the floor).
 
 ``dispatch``: the same restflow view (the bench's no-hook trivial GET) driven through
 Django's stock ASGI handler and through ``restflow.asgi``, each in a fresh process under
@@ -54,15 +56,32 @@ def _seed(directory: Path) -> Path:
     return db
 
 
-def _per_call_us(function: Callable[[], object], repeats: int = 7, calls: int = 300) -> float:
-    function()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            function()
-        samples.append((time.perf_counter() - start) / calls * 1e6)
-    return statistics.median(samples)
+def _per_call_us(function: Callable[[], object], calls: int = 300) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        function()
+    return (time.perf_counter() - start) / calls * 1e6
+
+
+def _interleaved(timings: dict[str, Callable[[], object]], unit: str, rounds: int = 9) -> None:
+    """Time each function in turn, round after round; ratios to the first, per round.
+
+    Prints the median µs per call and the median ratio with its spread (lowest-highest
+    over the rounds): the machine is shared, so only ratios within a round mean much.
+    """
+    for function in timings.values():
+        function()
+    samples: dict[str, list[float]] = {name: [] for name in timings}
+    for _ in range(rounds):
+        for name, function in timings.items():
+            samples[name].append(_per_call_us(function))
+    base = samples[next(iter(timings))]
+    for name, values in samples.items():
+        ratios = sorted(value / reference for value, reference in zip(values, base, strict=True))
+        print(
+            f"{name:36s} {statistics.median(values):8.1f} µs per {unit}  "
+            f"{statistics.median(ratios):5.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f})"
+        )
 
 
 def serializer() -> None:
@@ -91,10 +110,7 @@ def serializer() -> None:
         common.ProductSerializer(rows, many=True)
     ):
         raise SystemExit("the compiled output differs from DRF's")
-    measured = {name: _per_call_us(function) for name, function in timings.items()}
-    drf = measured["DRF ModelSerializer"]
-    for name, us in measured.items():
-        print(f"{name:36s} {us:8.0f} µs per {len(rows)} rows  {us / drf:5.2f}x DRF")
+    _interleaved(timings, f"{len(rows)} rows")
 
 
 def render() -> None:
@@ -102,23 +118,32 @@ def render() -> None:
     import django
 
     django.setup()
+    import orjson
     from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
 
     from bench.targets import common
     from restflow.renderers import JSONRenderer
 
     rows = list(common.products()[: common.PAGE_SIZE])
-    page = common.ProductSerializer(rows, many=True).data
+    page = {
+        "count": common.products().count(),
+        "next": "http://127.0.0.1/products/?page=2",
+        "previous": None,
+        "results": common.ProductSerializer(rows, many=True).data,
+    }
     drf, ours = DRFJSONRenderer(), JSONRenderer()
     if drf.render(page, "application/json", {}) != ours.render(page, "application/json", {}):
         raise SystemExit("restflow's JSON bytes differ from DRF's")
-    measured = {
-        "DRF JSONRenderer": _per_call_us(lambda: drf.render(page, "application/json", {})),
-        "restflow JSONRenderer": _per_call_us(lambda: ours.render(page, "application/json", {})),
-    }
-    for name, us in measured.items():
-        ratio = us / measured["DRF JSONRenderer"]
-        print(f"{name:36s} {us:8.1f} µs per {len(rows)} rows  {ratio:5.2f}x DRF")
+    if b"null" not in drf.render(page, "application/json", {}):
+        raise SystemExit("the page holds no null: reseed the bench database")
+    _interleaved(
+        {
+            "DRF JSONRenderer": lambda: drf.render(page, "application/json", {}),
+            "restflow JSONRenderer": lambda: ours.render(page, "application/json", {}),
+            "orjson.dumps alone": lambda: orjson.dumps(page),
+        },
+        f"page of {len(rows)} rows",
+    )
 
 
 def dispatch_once() -> None:

@@ -88,6 +88,48 @@ data = st.recursive(
     ),
     max_leaves=12,
 )
+
+
+class MovedOrderedDict(OrderedDict[Any, Any]):
+    """Its items() order differs from the dict's own order (after move_to_end)."""
+
+    def __init__(self, items: dict[Any, Any]) -> None:
+        super().__init__(items)
+        if items:
+            self.move_to_end(next(iter(items)))
+
+
+class ReversedList(list[Any]):
+    """json.dumps iterates a list subclass; orjson would read the items themselves."""
+
+    def __iter__(self) -> Iterator[Any]:
+        return reversed(list(super().__iter__()))
+
+
+class PlainListSubclass(list[Any]):
+    pass
+
+
+class PlainDictSubclass(dict[Any, Any]):
+    pass
+
+
+# What serializers return: JSON's own types, None-heavy, with the floats that orjson
+# writes as null (NaN, infinities) or other than repr(), and subclasses of every kind.
+native_scalars = st.none() | st.none() | st.booleans() | st.integers() | floats | texts
+native = st.recursive(
+    native_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(texts, inner, max_size=4)
+        | st.lists(inner, max_size=3).map(PlainListSubclass)
+        | st.lists(inner, max_size=3).map(ReversedList)
+        | st.dictionaries(texts, inner, max_size=3).map(PlainDictSubclass)
+        | st.dictionaries(texts, inner, max_size=3).map(MovedOrderedDict)
+    ),
+    max_leaves=16,
+)
 accepts = st.sampled_from(
     [None, "application/json", "application/json; indent=4", "application/json; indent=0"]
 )
@@ -102,7 +144,7 @@ def _outcome(renderer: renderers.JSONRenderer, value: Any, media: str | None, co
 
 @settings(max_examples=300, deadline=None)
 @given(
-    value=data,
+    value=data | native,
     media=accepts,
     compact=st.booleans(),
     ensure_ascii=st.booleans(),
@@ -126,37 +168,76 @@ def test_same_bytes_as_drf(
     assert got == expected
 
 
+ROWS = [
+    {
+        "id": i,
+        "name": f"Product ëxample {i}",
+        "price": f"{i * 3}.50",
+        "rating": i / 4,
+        "category": i % 4 or None,
+        "is_top": i % 2 == 0,
+        "created_at": "2026-01-02T03:04:05.123456Z",
+    }
+    for i in range(20)
+]
 PAGE = {
     "count": 20,
     "next": "http://testserver/products/?page=2",
-    "previous": "http://testserver/products/",
-    "results": [
-        {
-            "id": i,
-            "name": f"Product ëxample {i}",
-            "price": f"{i * 3}.50",
-            "category": i % 4,
-            "is_top": i % 2 == 0,
-            "created_at": "2026-01-02T03:04:05.123456Z",
-        }
-        for i in range(20)
-    ],
+    "previous": None,
+    "results": ROWS,
 }
 
 
-def test_a_page_goes_through_orjson(monkeypatch: pytest.MonkeyPatch) -> None:
-    fallbacks: list[object] = []
+@pytest.fixture
+def fallbacks(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The calls that went to DRF's own render code."""
+    calls: list[object] = []
     original = _fastjson._DRF_RENDER
 
     def counted(*args: Any) -> bytes:
-        fallbacks.append(args)
+        calls.append(args)
         return original(*args)
 
     monkeypatch.setattr(_fastjson, "_DRF_RENDER", counted)
-    assert JSONRenderer().render(PAGE, "application/json") == renderers.JSONRenderer().render(
-        PAGE, "application/json"
-    )
+    return calls
+
+
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+def test_a_page_with_nulls_goes_through_orjson(fallbacks: list[object], ensure_ascii: bool) -> None:
+    drf, ours = renderers.JSONRenderer(), JSONRenderer()
+    for renderer in (drf, ours):
+        vars(renderer).update(ensure_ascii=ensure_ascii)  # as UNICODE_JSON sets it
+    assert ours.render(PAGE, "application/json") == drf.render(PAGE, "application/json")
     assert fallbacks == []
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_a_non_finite_float_among_nulls_is_drfs_error(fallbacks: list[object], bad: float) -> None:
+    rows: list[Any] = [*ROWS, {"id": None, "rating": bad}]
+    page = {**PAGE, "results": rows}
+    with pytest.raises(ValueError, match="Out of range float values"):
+        renderers.JSONRenderer().render(page)
+    with pytest.raises(ValueError, match="Out of range float values"):
+        JSONRenderer().render(page)
+    drf, ours = renderers.JSONRenderer(), JSONRenderer()
+    for renderer in (drf, ours):
+        vars(renderer).update(strict=False)  # as STRICT_JSON = False sets it
+    assert ours.render(page) == drf.render(page)
+
+
+def test_small_floats_are_written_as_python_writes_them(fallbacks: list[object]) -> None:
+    value = {"a": [1.5e-7, None, 1e-5, 0.0001, 0.0, -2e-300], "b": None}
+    assert JSONRenderer().render(value) == renderers.JSONRenderer().render(value)
+    assert fallbacks == []
+
+
+def test_a_container_inside_itself_is_drfs_error() -> None:
+    loop: list[Any] = [None]
+    loop.append({"again": loop})
+    with pytest.raises(ValueError, match="Circular reference"):
+        renderers.JSONRenderer().render(loop)
+    with pytest.raises(ValueError, match="Circular reference"):
+        JSONRenderer().render(loop)
 
 
 def test_a_plain_enum_member_is_written_as_its_value() -> None:
