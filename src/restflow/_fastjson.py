@@ -34,7 +34,7 @@ from __future__ import annotations
 import enum
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from itertools import chain, compress, repeat
 from operator import is_
 from typing import Any, Final
@@ -181,12 +181,12 @@ _OPTIONS: Final = (
 )
 
 
-def _encode(data: Any) -> bytes:
-    """orjson's bytes for ``data`` with Python's floats; ``_NonFinite`` if it wrote a NaN."""
+def _encode(data: Any, dumps: Callable[..., bytes]) -> bytes:
+    """orjson's bytes (``dumps``) for ``data`` with Python's floats; ``_NonFinite`` for a NaN."""
     try:
         floats = _floats(data)
     except _NotNative:
-        output = orjson.dumps(data, default=_default, option=_OPTIONS)
+        output = dumps(data, default=_default, option=_OPTIONS)
         if b"null" in output:
             # A None or a NaN (orjson writes both as null): telling them apart would
             # cost a walk over values of every kind.
@@ -196,7 +196,7 @@ def _encode(data: Any) -> bytes:
         return output
     if floats and not all(map(math.isfinite, floats)):
         raise _NonFinite
-    output = orjson.dumps(data, default=_default)
+    output = dumps(data, default=_default)
     if floats and min(filter(None, map(abs, floats)), default=1.0) < _REPR_EXPONENT_BELOW:
         output = _TOKEN.sub(_float_token, output)
     return output
@@ -234,7 +234,7 @@ def render_json(
     ):
         return _DRF_RENDER(renderer, data, accepted_media_type, renderer_context)
     try:
-        output = _encode(data)
+        output = _encode(data, orjson.dumps)
     except (orjson.JSONEncodeError, _NonFinite):
         return _DRF_RENDER(renderer, data, accepted_media_type, renderer_context)
     # Line separators and what ensure_ascii escapes are all outside ASCII (but DEL).
