@@ -254,7 +254,7 @@ EXPECTED = {"create": 201, "delete": 204}
 
 #: URLconfs written with our restflow; any other target may not import it (drf-restflow's
 #: worker runs in a side venv where ``restflow`` is drf-restflow)
-OWN = {"restflow", "restflow_pool"}
+OWN = {"restflow", "restflow_drf", "restflow_pool"}
 
 
 def _own_hop_counter() -> Callable[[], int] | None:
