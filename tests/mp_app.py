@@ -1,9 +1,11 @@
 """A tiny ASGI Django project for ``test_throttling_multiprocess.py``.
 
 Served by uvicorn in separate processes (``uvicorn --factory tests.mp_app:create_app``):
-one async endpoint limited to 20 requests a minute per client by restflow's
-``AnonRateThrottle``, counted in Redis. ``RESTFLOW_MP_REDIS_URL`` and ``RESTFLOW_MP_PREFIX``
-(the cache key prefix, unique per test run) come from the environment.
+async endpoints limited per client by restflow's ``AnonRateThrottle``, counted in Redis:
+``/limited/`` to 20 requests a minute, ``/edge/`` to 5 a second (its 200 answers carry
+the throttle's clock reading, so the test can check every one-second span).
+``RESTFLOW_MP_REDIS_URL`` and ``RESTFLOW_MP_PREFIX`` (the cache key prefix, unique per
+test run) come from the environment.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from typing import Any
 
 from django.urls import URLPattern
 
-__all__ = ["RATE", "create_app", "urlpatterns"]
+__all__ = ["EDGE_RATE", "RATE", "create_app", "urlpatterns"]
 
 #: The limit the test expects to see enforced across every process.
 RATE = 20
+#: Requests a second on ``/edge/``.
+EDGE_RATE = 5
 
 #: Filled in by :func:`create_app` (the views need configured settings to import).
 urlpatterns: list[URLPattern] = []
@@ -74,5 +78,26 @@ def create_app() -> Any:
         async def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
             return Response({"pid": os.getpid()})
 
-    urlpatterns[:] = [path("limited/", Limited.as_view()), path("ready/", Ready.as_view())]
+    class EdgeLimit(AnonRateThrottle):
+        scope = "edge"
+        rate = f"{EDGE_RATE}/sec"
+
+    class Edge(AsyncAPIView):
+        authentication_classes = []
+        permission_classes = [AllowAny]
+        throttle_classes = [EdgeLimit]
+
+        def get_throttles(self) -> list[Any]:
+            self.checked = super().get_throttles()
+            return self.checked
+
+        async def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+            throttle: Any = self.checked[0]
+            return Response({"pid": os.getpid(), "now": throttle.now})
+
+    urlpatterns[:] = [
+        path("limited/", Limited.as_view()),
+        path("edge/", Edge.as_view()),
+        path("ready/", Ready.as_view()),
+    ]
     return get_asgi_application()

@@ -591,3 +591,42 @@ def test_the_race_is_a_server_error_when_revalidation_is_off(
 ) -> None:
     with pytest.raises(IntegrityError):
         _racing("POST", "/sync/products/", {"name": "saw", "price": "1.00"}, token, "api")
+
+
+# -- non-finite numbers ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize("number", ["1e400", "-1e400"])
+def test_infinity_for_a_primary_key_through_drfs_parser_is_a_400(
+    shop: list[Product], token: str, kind: str, client: str, number: str
+) -> None:
+    # The shop's parsers are DRF's defaults: DRF's JSONParser turns 1e400 into inf.
+    body = f'{{"name": "plane", "price": "1.00", "category": {number}}}'
+    with pytest.raises(OverflowError):  # DRF itself: a server error
+        post("api", "drf", body, token)
+    before = rows()
+    response = post(client, kind, body, token)
+    assert outcome(response)[:2] == (
+        400,
+        {"category": ["Incorrect type. Expected pk value, received float."]},
+    )
+    assert rows() == before
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e400", "Infinity"])
+@pytest.mark.parametrize("field", ["category", "price"])
+def test_non_finite_form_values_are_answered_as_drf_does(
+    shop: list[Product], token: str, kind: str, client: str, value: str, field: str
+) -> None:
+    values = {"name": "plane", "price": "1.00", "category": str(shop[0].category_id), field: value}
+    body = urlencode(values)
+    form = "application/x-www-form-urlencoded"
+    drf_response = post("api", "drf", body, token, content_type=form)
+    assert drf_response.status_code == 400
+    before = rows()
+    assert same_as_drf(post(client, kind, body, token, content_type=form), drf_response, kind)
+    assert rows() == before

@@ -28,21 +28,12 @@ from restflow import throttling
 from restflow._bridge import hop_count
 from restflow.views import APIView, AsyncAPIView
 from tests._clients import CLIENTS, outcome, send
+from tests._clock import Clock
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
 
 
-class Clock:
-    """A settable ``timer`` for the throttles, so ``Retry-After`` is exact."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-CLOCK = Clock()
+CLOCK = Clock(1000.0)
 
 
 @pytest.fixture(autouse=True)
@@ -72,27 +63,15 @@ class InterleavingCache(LocMemCache):
     it; an atomic one does not. It has async methods of its own, so restflow awaits them.
     """
 
-    def add(self, *args: Any, **kwargs: Any) -> bool:
-        return _yield_thread(super().add(*args, **kwargs))
-
     def get(self, *args: Any, **kwargs: Any) -> Any:
         return _yield_thread(super().get(*args, **kwargs))
-
-    def incr(self, *args: Any, **kwargs: Any) -> int:
-        return _yield_thread(super().incr(*args, **kwargs))
 
     def set(self, *args: Any, **kwargs: Any) -> None:
         super().set(*args, **kwargs)
         _yield_thread(None)
 
-    async def aadd(self, *args: Any, **kwargs: Any) -> bool:
-        return await _yield_task(LocMemCache.add(self, *args, **kwargs))
-
     async def aget(self, *args: Any, **kwargs: Any) -> Any:
         return await _yield_task(LocMemCache.get(self, *args, **kwargs))
-
-    async def aincr(self, *args: Any, **kwargs: Any) -> int:
-        return await _yield_task(LocMemCache.incr(self, *args, **kwargs))
 
     async def aset(self, *args: Any, **kwargs: Any) -> None:
         LocMemCache.set(self, *args, **kwargs)
@@ -228,10 +207,15 @@ def test_retry_after_is_the_time_left_in_the_window_rounded_up(kind: str) -> Non
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_window_closing_restores_the_quota(kind: str) -> None:
-    assert _statuses("api", f"/{kind}/anon/", 4) == [200, 200, 200, 429]
-    # The counter expires with the window; deleting it is what the cache does after 60 s.
-    ThreeAnon.cache.delete("throttle_anon_127.0.0.1:count")
+def test_each_request_leaves_the_window_a_duration_after_it_was_made(kind: str) -> None:
+    assert _statuses("api", f"/{kind}/anon/", 1) == [200]
+    CLOCK.now += 30
+    assert _statuses("api", f"/{kind}/anon/", 3) == [200, 200, 429]
+    # The first request leaves the window: one more passes, not a whole new quota.
+    CLOCK.now += 30
+    assert _statuses("api", f"/{kind}/anon/", 2) == [200, 429]
+    # A whole duration after the last request, the whole quota is back.
+    CLOCK.now += 60
     assert _statuses("api", f"/{kind}/anon/", 4) == [200, 200, 200, 429]
 
 
@@ -271,11 +255,18 @@ def test_sync_get_cache_key_override_is_honoured(kind: str) -> None:
     assert _statuses("api", f"/{kind}/per-path/b/", 2) == [200, 429]
 
 
-def test_wait_is_none_after_an_allowed_request() -> None:
-    throttle = ThreeAnon()
+def test_wait_after_allowed_requests_is_drfs() -> None:
+    ours, drf = ThreeAnon(), DRFThreeAnon()
     request = Request(APIRequestFactory().get("/"))
-    assert throttle.allow_request(request, SyncView())
-    assert throttle.wait() is None
+    waits = []
+    for throttle in (ours, drf):
+        assert throttle.allow_request(request, SyncView())
+        CLOCK.now += 10
+        assert throttle.allow_request(request, SyncView())
+        waits.append(throttle.wait())
+        CLOCK.now = 1000.0
+    # 50 s until the first request leaves the window, spread over the 2 requests left.
+    assert waits == [25.0, 25.0]
 
 
 @pytest.fixture(autouse=True)
@@ -339,3 +330,30 @@ async def test_sync_get_cache_key_override_takes_one_hop() -> None:
     response = await AsyncClient().get("/async/per-path/a/")
     assert response.status_code == 200
     assert hop_count() - before == 1
+
+
+THREADS_CACHE = LocMemCache("restflow-tests-threads", {})
+
+
+class TenAnonOwnMemory(TenAnon):
+    cache = THREADS_CACHE
+
+
+def test_the_local_memory_check_is_atomic_under_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Django's own local-memory cache, slowed between reading the log and writing it back:
+    # threads that read the same log would all pass.
+    THREADS_CACHE.clear()
+    read = LocMemCache.get
+
+    def slow_get(self: LocMemCache, *args: Any, **kwargs: Any) -> Any:
+        return _yield_thread(read(self, *args, **kwargs))
+
+    monkeypatch.setattr(LocMemCache, "get", slow_get)
+    request = Request(APIRequestFactory().get("/"))
+
+    def allowed(_: int) -> bool:
+        return TenAnonOwnMemory().allow_request(request, SyncView())
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(allowed, range(30)))
+    assert results.count(True) == 10

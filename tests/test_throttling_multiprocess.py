@@ -4,6 +4,12 @@ Two uvicorn processes serve ``tests/mp_app.py``; 60 concurrent requests over loo
 split between them, must see exactly ``RATE`` (20) answers of 200 and the rest 429. With a
 per-process count (or DRF's get-then-set history) more would pass.
 
+At a window edge: clients keep both processes busy for a few seconds on an endpoint
+limited to ``EDGE_RATE`` (5) a second. The window slides: no one-second span holds more
+than 5 passed requests (a fixed window lets 10 through around each of its edges), the
+quota keeps coming back, and no key in Redis is ever seen without an expiry (the old
+add-then-incr counter could leave one, refusing its client for good).
+
 Runs in the Redis configuration (``RESTFLOW_TEST_CACHE=redis``, CI section 2), where a
 missing Redis server is a failure, not a skip.
 """
@@ -18,6 +24,7 @@ import os
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +35,7 @@ import pytest
 from django.conf import settings
 
 from tests._servers import free_port, start_uvicorn, stop, wait_until_ready
-from tests.mp_app import RATE
+from tests.mp_app import EDGE_RATE, RATE
 
 pytestmark = [
     pytest.mark.redis,
@@ -68,7 +75,7 @@ def _pid(port: int) -> int:
     return pid
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def redis_prefix() -> Iterator[str]:
     """A cache key prefix unique to this run; fails (not skips) if Redis is unreachable."""
     try:
@@ -91,7 +98,7 @@ def redis_prefix() -> Iterator[str]:
     client.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def servers(redis_prefix: str) -> Iterator[dict[int, int]]:
     """Two uvicorn processes sharing Redis; yields {port: pid}. Always terminated."""
     env = {
@@ -142,3 +149,69 @@ def test_exactly_the_rate_passes_across_two_processes(servers: dict[int, int]) -
     assert statuses.count(200) == RATE
     assert statuses.count(429) == REQUESTS - RATE
     assert {port for port, _ in results} == set(ports)
+
+
+#: How long the clients keep both processes busy on ``/edge/``, in seconds (several windows).
+EDGE_SECONDS = 3.5
+EDGE_CLIENTS = 6
+
+
+def test_no_second_passes_more_than_the_rate_across_two_processes(
+    servers: dict[int, int], redis_prefix: str
+) -> None:
+    import redis
+
+    ports = list(servers)
+    deadline = time.monotonic() + EDGE_SECONDS
+    answers: list[tuple[int, int, float | None]] = []
+    persistent: list[bytes] = []
+    looks = 0
+    done = threading.Event()
+
+    def client(index: int) -> None:
+        sent = 0
+        while time.monotonic() < deadline:
+            port = ports[(index + sent) % 2]
+            sent += 1
+            status, body = _get(port, "/edge/")
+            now = json.loads(body)["now"] if status == 200 else None
+            answers.append((port, status, now))
+
+    def watch() -> None:
+        # Every key of this run, over and over: PTTL -1 is a key without an expiry.
+        nonlocal looks
+        watcher = redis.Redis.from_url(REDIS_URL)
+        try:
+            while not done.is_set():
+                for key in watcher.scan_iter(match=f"{redis_prefix}:*"):
+                    looks += 1
+                    if watcher.pttl(key) == -1:
+                        persistent.append(key)
+        finally:
+            watcher.close()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with ThreadPoolExecutor(max_workers=EDGE_CLIENTS) as pool:
+            list(pool.map(client, range(EDGE_CLIENTS)))
+    finally:
+        done.set()
+        watcher.join()
+
+    passed = sorted(now for _, status, now in answers if status == 200 and now is not None)
+    busiest = max(sum(start <= t < start + 1 for t in passed) for start in passed)
+    refused = sum(status == 429 for _, status, _ in answers)
+    print(  # the figures behind the assertions, shown with ``pytest -s``
+        f"edge: {len(answers)} requests, {len(passed)} passed, {refused} refused, "
+        f"at most {busiest} passed within any 1 s span (rate {EDGE_RATE}/s); "
+        f"{looks} key TTL reads, {len(persistent)} without an expiry"
+    )
+    assert refused + len(passed) == len(answers)
+    assert busiest <= EDGE_RATE
+    # Saturated, and the quota came back window after window.
+    assert refused > len(passed)
+    assert len(passed) >= EDGE_RATE * int(EDGE_SECONDS - 1)
+    assert {port for port, status, _ in answers if status == 200} == set(ports)
+    assert looks > 0
+    assert persistent == []

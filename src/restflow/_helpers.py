@@ -33,6 +33,7 @@ from restflow._bridge import (
     per_class,
 )
 from restflow._compiled import serializer_data
+from restflow._request import parsing_step, read_data
 from restflow.protocols import AsyncPostFetch
 
 __all__ = ["SX", "S", "SIn", "SOut", "SerializerHelpers"]
@@ -258,7 +259,7 @@ class SerializerHelpers(drf_views.APIView, Generic[S, SIn, SOut]):
         kwargs: dict[str, Any],
     ) -> Flow[Any]:
         if data is None:
-            data = self.request.data
+            data = yield parsing_step(self.request, read_data, self.request)
         if instance is not None:
             kwargs["instance"] = instance
         chosen = klass if klass is not None else "get_request_serializer_class"

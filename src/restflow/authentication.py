@@ -30,6 +30,7 @@ from rest_framework.request import Request
 from typing_extensions import override
 
 from restflow._bridge import Flow, Step, drive_async, drive_sync, override_step
+from restflow._request import parsing_step
 from restflow.protocols import AsyncBaseAuthentication, UserAuthTuple
 
 if TYPE_CHECKING:
@@ -219,5 +220,10 @@ class SessionAuthentication(drf_authentication.SessionAuthentication, AsyncBaseA
         user = yield Step.blocking(read_user) if auser is None else Step.either(read_user, auser)
         if not user or not user.is_active:
             return None
-        self.enforce_csrf(request)
+        if request.method == "POST":
+            # Django's CSRF check reads the form token from the parsed body (DRF
+            # keeps that parse for request.data): off the loop when it may block.
+            yield parsing_step(request, self.enforce_csrf, request)
+        else:
+            self.enforce_csrf(request)
         return (user, None)

@@ -1,15 +1,18 @@
 """Request-body parsing that answers hostile bodies with a 4xx, never a 500.
 
-DRF turns malformed JSON into a 400 ``ParseError``, but two kinds of hostile
-body escape it:
+DRF turns malformed JSON into a 400 ``ParseError``, but some hostile bodies
+escape it:
 
 - JSON nested a thousand-odd levels deep makes ``json`` raise ``RecursionError``,
   which DRF lets through as a 500;
 - a body over Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` raises Django's
-  ``RequestDataTooBig``, which Django answers with its HTML "Bad Request" page.
+  ``RequestDataTooBig``, which Django answers with its HTML "Bad Request" page;
+- a number too large for a float (``1e400``) becomes ``inf``, which DRF's
+  ``PrimaryKeyRelatedField`` passes to Django's ``int()``: a 500.
 
-:class:`JSONParser` handles both (and limits nesting depth, see
-``RESTFLOW["JSON_MAX_DEPTH"]``); use it on DRF views too. restflow's views
+:class:`JSONParser` handles all three (and limits nesting depth, see
+``RESTFLOW["JSON_MAX_DEPTH"]``) in time linear in the body size, whatever the
+body; use it on DRF views too. restflow's views
 translate the same failures from any parser (DRF's own ``JSONParser`` and
 ``FormParser`` included) with :func:`translate_body_error`: a 413 with DRF's
 error shape for an over-limit body, a 400 ``ParseError`` for a body nested too
@@ -18,9 +21,13 @@ deeply.
 
 from __future__ import annotations
 
+import codecs
 import io
+import math
+import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from itertools import chain, compress, repeat
 from typing import IO, Any
 
 from django.conf import settings as django_settings
@@ -28,16 +35,19 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 from rest_framework import exceptions, status
+from rest_framework import fields as drf_fields
 from rest_framework import parsers as drf_parsers
 from rest_framework.request import Request
+from rest_framework.utils import json as drf_json
 
 from restflow.conf import settings
 
 __all__ = ["JSONParser", "PayloadTooLarge", "translate_body_error"]
 
 _TOO_DEEP = "JSON parse error - nested too deeply."
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
+# Linear scans only: no pattern with a nested quantifier ever runs over a body.
+_TOKEN = re.compile(r'"[^"]*"|[\[\]{}]')
+_SHORT = 4096
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -48,29 +58,96 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
-def _nesting_exceeds(text: str, max_depth: int) -> bool:
-    if text.count("[") + text.count("{") <= max_depth:
-        return False  # cannot nest deeper than it has brackets (the usual case: no scan)
+def _only(kind: type, values: list[Any], kinds: list[type], mixed: bool) -> Iterable[Any]:
+    return compress(values, map(operator.is_, kinds, repeat(kind))) if mixed else values
+
+
+def _check_parsed(root: Any, max_depth: int | None, finite: bool) -> str | None:
+    """What is wrong with a decoded document: ``"deep"``, ``"non-finite"`` or None.
+
+    It walks the decoded values level by level (never the text) with C-level
+    iteration only (``map``, ``compress``, ``sum``), so it costs a few nanoseconds
+    per value: a long string costs what a short one does.
+    """
+    values = [root]
     depth = 0
-    for bracket in _BRACKET.findall(_STRING.sub("", text)):
-        if bracket in "[{":
+    while True:
+        kinds = list(map(type, values))
+        present = set(kinds)
+        mixed = len(present) > 1
+        # ``sum`` is finite when every term is (or overflows: then look closer).
+        if (
+            finite
+            and float in present
+            and not math.isfinite(sum(_only(float, values, kinds, mixed)))
+            and not all(map(math.isfinite, _only(float, values, kinds, mixed)))
+        ):
+            return "non-finite"
+        has_dicts, has_lists = dict in present, list in present
+        if not has_dicts and not has_lists:
+            return None
+        depth += 1
+        if max_depth is not None and depth > max_depth:
+            return "deep"
+        children: list[Any] = []
+        if has_dicts:
+            dicts = _only(dict, values, kinds, mixed)
+            children.extend(chain.from_iterable(map(dict.values, dicts)))
+        if has_lists:
+            children.extend(chain.from_iterable(_only(list, values, kinds, mixed)))
+        values = children
+
+
+def _nests_deeper(text: str, max_depth: int) -> bool:
+    """Whether brackets outside strings in ``text`` nest deeper than ``max_depth`` (linear)."""
+    # Inside a string every backslash escapes the next character, so removing
+    # escaped backslashes, then escaped quotes, leaves quotes that open or close.
+    plain = text.replace("\\\\", "").replace('\\"', "")
+    depth = 0
+    for match in _TOKEN.finditer(plain):
+        token = match[0]
+        if token == "[" or token == "{":
             depth += 1
             if depth > max_depth:
                 return True
-        else:
+        elif token == "]" or token == "}":
             depth -= 1
     return False
 
 
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if value - value != 0:
+        raise ValueError(f"Out of range float values are not JSON compliant: {literal!r}")
+    return value
+
+
+def _charset(parser_context: Mapping[str, Any]) -> str:
+    encoding: str = parser_context.get("encoding", django_settings.DEFAULT_CHARSET)
+    try:
+        "".encode(encoding)  # text codecs only: a bytes-to-bytes codec would decompress
+    except (LookupError, UnicodeError):
+        raise exceptions.ParseError(
+            f'Unsupported charset "{encoding}" in request Content-Type header.'
+        ) from None
+    return encoding
+
+
 class JSONParser(drf_parsers.JSONParser):
-    """DRF's ``JSONParser`` that answers hostile bodies with a 4xx.
+    """DRF's ``JSONParser`` that answers hostile bodies with a 4xx, in linear time.
 
     - more than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes: 413 (:class:`PayloadTooLarge`),
       whatever DRF version streams the body;
     - nested deeper than ``RESTFLOW["JSON_MAX_DEPTH"]``, or deep enough to exhaust
       the recursion limit: 400 ``ParseError``;
+    - with DRF's ``STRICT_JSON`` (the default), a non-finite number: ``NaN`` and
+      ``Infinity`` as DRF does, and also a number too large for a float (``1e400``),
+      which DRF turns into ``inf``: 400 ``ParseError`` ("Out of range float values
+      are not JSON compliant");
     - everything else exactly as DRF (same messages for malformed JSON and bad UTF-8).
 
+    The body is decoded once; the depth and non-finite checks walk the decoded
+    values, so the whole parse is linear in the body size on every input.
     Override :meth:`parse` to parse differently; call ``super()`` to keep the guards.
     """
 
@@ -84,21 +161,48 @@ class JSONParser(drf_parsers.JSONParser):
         body: bytes = stream.read() if limit is None else stream.read(limit + 1)
         if limit is not None and len(body) > limit:
             raise PayloadTooLarge()
+        encoding = _charset(parser_context or {})
+        strict = self.strict
         max_depth = settings.JSON_MAX_DEPTH
-        if max_depth is not None:
-            encoding = (parser_context or {}).get("encoding", django_settings.DEFAULT_CHARSET)
-            try:
-                text = body.decode(encoding)
-            except (UnicodeDecodeError, LookupError):
-                text = ""  # DRF's parse reports the bad encoding in its own words
-            if _nesting_exceeds(text, max_depth):
+        try:
+            # DRF's stream reader, as DRF: a truncated last character is dropped, not an error.
+            text = codecs.getreader(encoding)(io.BytesIO(body)).read()
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+        try:
+            # A short body has few numbers: checking each as it is decoded is cheaper
+            # than a walk. A long one is walked once for depth and numbers together.
+            short = len(text) <= _SHORT
+            data = drf_json.loads(
+                text,
+                parse_constant=drf_json.strict_constant if strict else None,
+                parse_float=_finite_float if strict and short else None,
+            )
+        except RecursionError:
+            raise exceptions.ParseError(self._too_deep(text)) from None
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+        # Nesting d levels deep takes at least d brackets.
+        depth_limit = max_depth if max_depth is not None and len(text) > max_depth else None
+        if depth_limit is not None or (strict and not short):
+            problem = _check_parsed(data, depth_limit, finite=strict and not short)
+            if problem == "deep":
                 raise exceptions.ParseError(
                     f"JSON parse error - nested deeper than {max_depth} levels."
                 )
-        try:
-            return super().parse(io.BytesIO(body), media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError(_TOO_DEEP) from None
+            if problem == "non-finite":
+                try:
+                    drf_json.loads(text, parse_float=_finite_float)  # raises, naming the number
+                except ValueError as exc:
+                    raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+        return data
+
+    @staticmethod
+    def _too_deep(text: str) -> str:
+        max_depth = settings.JSON_MAX_DEPTH
+        if max_depth is not None and _nests_deeper(text, max_depth):
+            return f"JSON parse error - nested deeper than {max_depth} levels."
+        return _TOO_DEEP
 
 
 def _raised_while_parsing(exc: BaseException) -> bool:
@@ -111,6 +215,40 @@ def _raised_while_parsing(exc: BaseException) -> bool:
             return True
         traceback = traceback.tb_next
     return False
+
+
+def _non_finite_field_error(exc: OverflowError) -> exceptions.ValidationError | None:
+    """The field error for a non-finite float that a field passed on to ``int()``.
+
+    DRF's ``PrimaryKeyRelatedField`` (and any field that looks a number up in an
+    integer column) hands ``inf`` to Django, whose ``int(inf)`` raises
+    ``OverflowError``: a 500 in DRF. The field that received the value answers
+    instead, with the message DRF gives for ``nan`` (a float that is no pk either).
+    """
+    names: list[str] = []
+    field: drf_fields.Field[Any, Any, Any, Any] | None = None
+    value: object = None
+    traceback = exc.__traceback__
+    while traceback is not None:
+        frame = traceback.tb_frame
+        current = frame.f_locals.get("self")
+        if frame.f_code.co_name == "to_internal_value" and isinstance(current, drf_fields.Field):
+            if current is not field and current.field_name:
+                names.append(current.field_name)
+            field, value = current, frame.f_locals.get("data")
+        traceback = traceback.tb_next
+    if field is None or not isinstance(value, float) or math.isfinite(value):
+        return None
+    key = "incorrect_type" if "incorrect_type" in field.error_messages else "invalid"
+    try:
+        if key in field.error_messages:
+            field.fail(key, data_type=type(value).__name__)
+        raise exceptions.ValidationError("A valid number is required.", code="invalid")
+    except exceptions.ValidationError as error:
+        detail: Any = error.detail
+    for name in reversed(names):
+        detail = {name: detail}
+    return exceptions.ValidationError(detail)
 
 
 def _forget_body(request: Request | None) -> None:
@@ -131,7 +269,10 @@ def translate_body_error(exc: Exception, request: Request | None = None) -> Exce
     Django's ``RequestDataTooBig`` becomes :class:`PayloadTooLarge` (413);
     ``TooManyFieldsSent``/``TooManyFilesSent`` become a 400 ``ParseError``; a
     ``RecursionError`` raised inside a parser's ``parse`` becomes a 400
-    ``ParseError``. Anything else is returned unchanged (a ``RecursionError``
+    ``ParseError``; an ``OverflowError`` from a non-finite float that a serializer
+    field passed to the database (``{"product": 1e400}`` through DRF's own
+    ``JSONParser``, a 500 in DRF) becomes a 400 ``ValidationError`` for that
+    field. Anything else is returned unchanged (a ``RecursionError``
     from the view's own code stays the server error it is).
     """
     translated: Exception | None = None
@@ -141,6 +282,8 @@ def translate_body_error(exc: Exception, request: Request | None = None) -> Exce
         translated = exceptions.ParseError(str(exc))
     elif isinstance(exc, RecursionError) and _raised_while_parsing(exc):
         translated = exceptions.ParseError(_TOO_DEEP)
+    elif isinstance(exc, OverflowError):
+        return _non_finite_field_error(exc) or exc
     if translated is None:
         return exc
     _forget_body(request)

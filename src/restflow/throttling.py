@@ -1,58 +1,41 @@
-"""Rate throttles: DRF's anon, user and scoped throttles with atomic counting.
+"""Rate throttles: DRF's anon, user and scoped throttles with an atomic sliding window.
 
-Each class subclasses DRF's class of the same name, so rates, scopes,
-``THROTTLE_RATES``, ``cache_format``/``get_cache_key``, ``rate = None`` (no
-throttling), ``wait()`` and the 429 ``Retry-After`` header behave as in DRF.
-What differs is how a request is counted.
+Each class subclasses DRF's class of the same name: rates, scopes, ``THROTTLE_RATES``,
+``cache_format``/``get_cache_key``, ``get_ident``/``NUM_PROXIES``, ``rate = None``,
+``timer``, ``history``, ``wait()`` and the 429 ``Retry-After`` header are DRF's. What
+differs is that the check is atomic. DRF reads the client's list of request timestamps
+with ``get`` and writes it back with ``set``, so concurrent requests (and several
+processes) pass together. restflow keeps the same sliding log (a request passes if fewer
+than ``num_requests`` of the client's requests are younger than ``duration``) and checks
+and records a request in one atomic step whose expiry is always set with it: one Lua
+script on Django's ``RedisCache`` (exact across processes), a lock per key on any other
+cache (exact within one process). See ``restflow._sliding``.
 
-DRF keeps a list of request timestamps per client (a sliding log) and updates it
-with ``get`` then ``set``: two concurrent requests read the same list and both
-pass, so a burst lets more than the rate through, and more still when several
-server processes share the cache. restflow counts with the cache's atomic
-primitives instead: a **fixed window per client**, opened by the client's first
-request (``cache.add`` of a counter that expires after the rate's duration) and
-counted with ``cache.incr``. Under N concurrent requests, across any number of
-processes sharing the cache, exactly ``num_requests`` pass per window.
+The clock is the throttle's ``timer()`` (as in DRF; tests may patch it), read by the
+process that handles the request, so servers sharing Redis need synchronised clocks.
 
-How the window differs from DRF's sliding log: a window starts at the client's
-first request and lasts ``duration`` seconds; when it ends, the full quota is
-available again. DRF lets a request through as soon as the oldest request in its
-log is ``duration`` old. So at most ``num_requests`` pass per window (as in DRF),
-but a client that uses its quota at the very end of one window and again at the
-start of the next can pass ``2 * num_requests`` within one ``duration``. While
-throttled, ``wait()`` is the time left in the window, which is what DRF reports
-for a client whose oldest logged request opened the window. After an allowed
-request ``wait()`` is None (DRF spreads the time left over the requests left;
-that would cost a cache read per allowed request, and DRF only asks ``wait()``
-of a throttle that refused).
-
-Atomicity needs a backend whose ``add`` and ``incr`` are atomic and keep the
-key's expiry: the local-memory cache (per process), Redis
-(``django.core.cache.backends.redis.RedisCache``) and memcached. The database
-and file caches implement ``incr`` as ``get`` + ``set`` and are not atomic.
-
-Cost on async views: the counting runs on the event loop when the backend is the
-in-process local-memory (or dummy) cache, is awaited when the backend implements
-Django's async cache methods natively, and otherwise takes one worker-thread hop
-for the whole throttle phase. (Django's own Redis and memcached backends only
-wrap their sync methods with ``sync_to_async``: calling ``aadd`` then ``aincr``
-would cost two hidden hops instead of one counted one.)
+Cost on async views: the check runs on the event loop for the in-process local-memory
+(or dummy) cache, is awaited when the backend implements Django's async cache methods
+itself, and otherwise takes one worker-thread hop for the whole throttle phase (Django's
+Redis backend is sync: one script call in that hop).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar
 
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
 from rest_framework import throttling as drf_throttling
 from rest_framework.request import Request
 from typing_extensions import override
 
 from restflow._bridge import Flow, Step, call_step, drive_async, drive_sync, per_class
+from restflow._sliding import LOG_SUFFIX, Check, acheck_locked, check_locked, check_redis
 from restflow.protocols import AsyncBaseThrottle
 
 if TYPE_CHECKING:
@@ -65,12 +48,6 @@ __all__ = [
     "UserRateThrottle",
 ]
 
-T = TypeVar("T")
-
-#: Attempts to open or count a window before giving up (and throttling): a
-#: counter can expire, or be evicted, between ``add`` and ``incr``.
-_ATTEMPTS = 3
-
 
 class _Access(enum.Enum):
     """How the throttle flow calls a cache backend."""
@@ -81,9 +58,11 @@ class _Access(enum.Enum):
     NATIVE = "native"
     #: sync I/O (Django's async methods would only wrap it): a worker thread
     BLOCKING = "blocking"
+    #: Django's RedisCache: one server-side script, sync I/O: a worker thread
+    SCRIPT = "script"
 
 
-_OPERATIONS = ("add", "get", "incr", "set")
+_OPERATIONS = ("get", "set")
 _IN_MEMORY = frozenset({LocMemCache, DummyCache})
 
 
@@ -93,6 +72,8 @@ def _definer(cls: type, name: str) -> type:
 
 @per_class
 def _cache_access(backend: type) -> _Access:
+    if issubclass(backend, RedisCache):
+        return _Access.SCRIPT
     if all(_definer(backend, name) in _IN_MEMORY for name in _OPERATIONS):
         return _Access.INLINE
     if all(_definer(backend, f"a{name}") is not BaseCache for name in _OPERATIONS):
@@ -100,47 +81,39 @@ def _cache_access(backend: type) -> _Access:
     return _Access.BLOCKING
 
 
-def _cache_step(
-    cache: BaseCache,
-    fn: Callable[..., T],
-    afn: Callable[..., Awaitable[T]],
-    /,
-    *args: Any,
-) -> Step[T]:
+def _check_step(cache: BaseCache, key: str, now: float, limit: int, duration: int) -> Step[Check]:
     # ``django.core.cache.cache`` is a proxy object; a bound method of it is
     # bound to the real backend, whose class decides how to call it.
-    backend = type(getattr(cache.add, "__self__", cache))
-    access = _cache_access(backend)
+    access = _cache_access(type(getattr(cache.get, "__self__", cache)))
+    if access is _Access.SCRIPT:
+        return Step.blocking(check_redis, cache, key, now, limit, duration)
     if access is _Access.INLINE:
-        return Step.pure(fn, *args)
+        return Step.pure(check_locked, cache, key, now, limit, duration, in_memory=True)
     if access is _Access.NATIVE:
-        return Step.either(fn, afn, *args)
-    return Step.blocking(fn, *args)
+        return Step.either(
+            check_locked, acheck_locked, cache, key, now, limit, duration, in_memory=False
+        )
+    return Step.blocking(check_locked, cache, key, now, limit, duration, in_memory=False)
 
 
 class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
-    """DRF's ``SimpleRateThrottle`` with an atomic fixed-window counter.
+    """DRF's ``SimpleRateThrottle`` with an atomic sliding-window check.
 
     Subclass it as you would DRF's: set ``scope`` (or ``rate``) and override
     :meth:`get_cache_key`. A sync override of ``get_cache_key``,
     ``throttle_success`` or ``throttle_failure`` may do I/O: on async views it
-    runs in a worker thread. See the module docstring for the window; DRF's
-    ``history`` list is not kept.
+    runs in a worker thread.
     """
 
     #: The rate's request count and period in seconds (None: not throttled).
     num_requests: int | None
     duration: int | None
-    #: The client's count in the current window, as of the last request.
-    count: int = 0
-    #: When the client's current window opened (``timer()`` time), if known.
-    window_start: float | None = None
     #: The check as a flow, so it shares the request phase's worker-thread hop.
     flow_methods: ClassVar[Mapping[str, str]] = {"allow_request": "_allow_flow"}
 
     @override
     def allow_request(self, request: Request, view: APIView) -> bool:
-        """True if the request is within the rate; counts it atomically."""
+        """True if the request is within the rate; records it atomically."""
         return drive_sync(self._allow_flow(request, view))
 
     @override
@@ -150,67 +123,41 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
 
     @override
     def throttle_success(self) -> bool:
-        """Called when a request is let through; returns True.
+        """Called when a request is let through; adds it to ``history`` and returns True.
 
-        DRF's writes its history list here; restflow has already counted the
-        request. Override to observe allowed requests.
+        DRF's also writes the history to the cache; restflow has already recorded the
+        request atomically. Override to observe allowed requests.
         """
+        self.history.insert(0, self.now)
         return True
 
-    @override
-    def wait(self) -> float | None:
-        """Seconds until a refused client may retry: the time left in its window.
-
-        DRF turns it into the 429's ``Retry-After`` header and message, rounded
-        up. None after an allowed request (see the module docstring).
-        """
-        if self.num_requests is None or self.duration is None or self.window_start is None:
-            return None
-        if self.count <= self.num_requests:
-            return None
-        return max(self.window_start + self.duration - self.now, 0.0)
+    # ``wait()`` is DRF's: the time until the oldest request in ``history`` leaves the
+    # window, spread over the requests still available.
 
     def _select_rate(self, view: APIView) -> bool:
         """Set the rate for ``view``; False if the view is not throttled by this class."""
         return True
 
     def _allow_flow(self, request: Request, view: APIView) -> Flow[bool]:
-        if not self._select_rate(view) or self.num_requests is None or self.duration is None:
+        if not self._select_rate(view) or self.rate is None:
             return True
         self.key = yield call_step(self, "get_cache_key", "aget_cache_key", request, view)
         if self.key is None:
             return True
+        if self.num_requests is None or self.duration is None:
+            # ``rate`` was set after ``__init__`` parsed it.
+            self.num_requests, self.duration = self.parse_rate(self.rate)
+        limit, duration = self.num_requests, self.duration
+        if limit is None or duration is None:
+            return True  # a ``parse_rate`` override read the rate as "not throttled"
         self.now = self.timer()
-        self.count, self.window_start = yield from self._count_flow(
-            self.key, self.num_requests, self.duration
+        check: Check = yield _check_step(
+            self.cache, self.key + LOG_SUFFIX, self.now, limit, duration
         )
-        if self.count <= self.num_requests:
+        self.history = check.history
+        if check.allowed:
             return bool((yield call_step(self, "throttle_success", "athrottle_success")))
         return bool((yield call_step(self, "throttle_failure", "athrottle_failure")))
-
-    def _count_flow(self, key: str, limit: int, duration: int) -> Flow[tuple[int, float | None]]:
-        """Count this request in the client's window; return (count, window start).
-
-        The start is read only when the request is refused (``wait()`` needs it).
-        """
-        cache = self.cache
-        count_key, start_key = f"{key}:count", f"{key}:start"
-        for _ in range(_ATTEMPTS):
-            created = yield _cache_step(cache, cache.add, cache.aadd, count_key, 1, duration)
-            if created:
-                yield _cache_step(cache, cache.set, cache.aset, start_key, self.now, duration)
-                return 1, self.now
-            try:
-                count: int = yield _cache_step(cache, cache.incr, cache.aincr, count_key)
-            except ValueError:
-                continue  # the window closed between add and incr: open the next one
-            if count <= limit:
-                return count, None
-            start = yield _cache_step(cache, cache.get, cache.aget, start_key)
-            # A missing start (not written yet, or evicted) means a full window to wait.
-            return count, float(start) if isinstance(start, int | float) else self.now
-        # The counter keeps vanishing (evicted as soon as written): fail closed.
-        return limit + 1, self.now
 
 
 class AnonRateThrottle(SimpleRateThrottle, drf_throttling.AnonRateThrottle):
