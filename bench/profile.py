@@ -56,31 +56,37 @@ def _seed(directory: Path) -> Path:
     return db
 
 
-def _per_call_us(function: Callable[[], object], calls: int = 300) -> float:
+def _per_call_us(function: Callable[[], object], calls: int) -> float:
     start = time.perf_counter()
     for _ in range(calls):
         function()
     return (time.perf_counter() - start) / calls * 1e6
 
 
-def _interleaved(timings: dict[str, Callable[[], object]], unit: str, rounds: int = 9) -> None:
+def _interleaved(timings: dict[str, Callable[[], object]], unit: str, rounds: int = 31) -> None:
     """Time each function in turn, round after round; ratios to the first, per round.
 
-    Prints the median µs per call and the median ratio with its spread (lowest-highest
-    over the rounds): the machine is shared, so only ratios within a round mean much.
+    Each sample lasts about 5 ms, so a burst of load from elsewhere on the (shared)
+    machine spoils few of them. Prints the median µs per call and the median of the
+    per-round ratios, then their quartiles and their full range: only ratios within a
+    round mean much here.
     """
-    for function in timings.values():
-        function()
+    calls = {}
+    for name, function in timings.items():
+        once = _per_call_us(function, 3)
+        calls[name] = max(3, int(5000 / max(once, 1.0)))
     samples: dict[str, list[float]] = {name: [] for name in timings}
     for _ in range(rounds):
         for name, function in timings.items():
-            samples[name].append(_per_call_us(function))
+            samples[name].append(_per_call_us(function, calls[name]))
     base = samples[next(iter(timings))]
     for name, values in samples.items():
         ratios = sorted(value / reference for value, reference in zip(values, base, strict=True))
+        low, _, high = statistics.quantiles(ratios, n=4)
         print(
             f"{name:36s} {statistics.median(values):8.1f} µs per {unit}  "
-            f"{statistics.median(ratios):5.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f})"
+            f"{statistics.median(ratios):5.2f}x (quartiles {low:.2f}-{high:.2f}, "
+            f"range {ratios[0]:.2f}-{ratios[-1]:.2f})"
         )
 
 

@@ -88,6 +88,7 @@ _KINDS: dict[type, int] = {
 }
 _KINDS_KEPT: Final = 512  # classes made at run time must not grow the table without end
 _flatten: Final = chain.from_iterable
+_VALUES: Final = dict.values
 
 
 def _classify(cls: type) -> int:
@@ -118,40 +119,57 @@ def _floats(data: Any) -> list[float]:
     """The floats in ``data``, walked a level at a time; ``_NotNative`` for any other value.
 
     Each level costs a few C-level passes over its values (``map(type, ...)``), not a
-    Python call per value: a page of rows is three levels, however many rows.
+    Python call per value: a page of rows is three levels, however many rows, and the
+    last one (the rows' values) is checked without building a list of it.
     """
     floats: list[float] = []
     level: list[Any] = [data]
     for _ in range(_DEPTH):
         classes = set(map(type, level))
-        if classes <= _LEAVES:
-            break
         mappings: list[Any] = []
         sequences: list[Any] = []
-        every = list(map(type, level)) if len(classes) > 1 else None
-        for cls in classes - _LEAVES:
-            kind = _kind(cls)
-            if kind is _OTHER:
+        if len(classes) == 1:  # the usual level: rows, or the values of one row
+            cls = classes.pop()
+            kind = _KINDS.get(cls)
+            if kind is None:
+                kind = _kind(cls)
+            if kind is _MAPPING:
+                mappings = level
+            elif kind is _SEQUENCE:
+                sequences = level
+            elif kind is _FLOAT:
+                floats += level
+                return floats
+            elif kind is _OTHER:
                 raise _NotNative
-            if kind is _LEAF:
-                continue
-            found = level if every is None else list(compress(level, map(is_, every, repeat(cls))))
-            if kind is _FLOAT:
-                floats += found
-            elif kind is _MAPPING:
-                mappings += found
             else:
-                sequences += found
-        children = chain(_flatten(map(dict.values, mappings)), *sequences)
-        if _LEAVES.issuperset(map(type, children)):
-            break  # the usual last level (the rows' values): no list is built for it
-        level = [
-            *_flatten(map(dict.values, mappings)),
-            *_flatten(sequences),
-        ]
-    else:
-        raise _NotNative  # too deep, or a container inside itself
-    return floats
+                return floats
+        else:
+            every = list(map(type, level))
+            for cls in classes - _LEAVES:
+                kind = _kind(cls)
+                if kind is _OTHER:
+                    raise _NotNative
+                if kind is _LEAF:
+                    continue
+                found = list(compress(level, map(is_, every, repeat(cls))))
+                if kind is _FLOAT:
+                    floats += found
+                elif kind is _MAPPING:
+                    mappings += found
+                else:
+                    sequences += found
+        if not sequences:
+            if _LEAVES.issuperset(map(type, _flatten(map(_VALUES, mappings)))):
+                return floats
+            level = [*_flatten(map(_VALUES, mappings))]
+        elif not mappings:
+            if _LEAVES.issuperset(map(type, _flatten(sequences))):
+                return floats
+            level = [*_flatten(sequences)]
+        else:
+            level = [*_flatten(map(_VALUES, mappings)), *_flatten(sequences)]
+    raise _NotNative  # too deep, or a container inside itself
 
 
 def _default(value: Any) -> Any:

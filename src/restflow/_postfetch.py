@@ -195,7 +195,7 @@ class PostFetch(Generic[Row]):
         The default filters the configured queryset to the keys, ranks rows per
         key with ``ROW_NUMBER()`` and keeps ``limit`` of them, then selects
         ``values`` (or instances) plus the key columns. :meth:`fetch` runs this
-        query compiled once per database alias and number of keys, binding only
+        query compiled once per shape, database alias and number of keys, binding only
         the key values, and calls the method itself only when the ORM must build
         the rows (e.g. a base queryset with ``prefetch_related``).
 
