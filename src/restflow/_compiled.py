@@ -47,7 +47,7 @@ from rest_framework.settings import api_settings
 
 from restflow.conf import settings as restflow_settings
 
-__all__ = ["serializer_data"]
+__all__ = ["FIELD_BUILDERS", "serializer_data"]
 
 _ISO_8601: Final = "iso-8601"  # rest_framework.ISO_8601
 _DJANGO_DURATION: Final = "django"  # rest_framework.fields.DJANGO_DURATION_FORMAT
@@ -82,13 +82,8 @@ _KINDS: Final[dict[type[Any], str]] = {
 #: The methods DRF's serializers (and restflow's) define that decide a row's output.
 _SERIALIZER_METHODS: Final = ("to_representation", "_readable_fields", "data", "get_attribute")
 _KNOWN_MODULES: Final = frozenset({"rest_framework.serializers", "rest_framework.fields"})
-#: Overriding any of these makes a class's fields depend on more than the class.
-_FIELD_BUILDERS: Final = (
-    "__init__",
-    "__new__",
-    "many_init",
-    "fields",
-    "bind",
+#: DRF's field-building methods of ``ModelSerializer``.
+FIELD_BUILDERS: Final = (
     "get_fields",
     "get_field_names",
     "get_default_field_names",
@@ -104,6 +99,8 @@ _FIELD_BUILDERS: Final = (
     "get_uniqueness_extra_kwargs",
     "get_unique_together_constraints",
 )
+#: Overriding any of these makes a class's fields depend on more than the class.
+_FIELD_BUILDERS: Final = ("__init__", "__new__", "many_init", "fields", "bind", *FIELD_BUILDERS)
 
 Spec = tuple[Hashable, ...]
 
