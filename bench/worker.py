@@ -260,7 +260,7 @@ OWN = {"restflow", "restflow_drf", "restflow_pool"}
 def _own_hop_counter() -> Callable[[], int] | None:
     if os.environ.get("BENCH_TARGET", "restflow") not in OWN:
         return None
-    from restflow._bridge import hop_count
+    from restflow.test import hop_count
 
     return hop_count
 

@@ -1,6 +1,6 @@
-"""Real servers for the tests that need one: uvicorn subprocesses on 127.0.0.1.
+"""Real servers for the tests that need one: server subprocesses on 127.0.0.1.
 
-Shared by the example-app smoke, fuzz and multi-process tests and the
+Shared by the example-app smoke, fuzz, server and multi-process tests and the
 multi-process throttle test, so starting, waiting for and stopping a server
 is written once.
 """
@@ -43,6 +43,20 @@ def manage(env: Mapping[str, str], *args: str) -> str:
     return done.stdout
 
 
+def start(
+    command: Sequence[str], *, env: Mapping[str, str], log: IO[bytes], cwd: Path = EXAMPLE
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` (a server) with its output going to ``log``."""
+    return subprocess.Popen(
+        list(command), cwd=cwd, env=dict(env), stdout=log, stderr=subprocess.STDOUT
+    )
+
+
+def start_demo(port: int, *, env: Mapping[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """Run ``example/demo.py`` (what ``scripts/demo`` runs) on 127.0.0.1:``port``."""
+    return start([sys.executable, str(EXAMPLE / "demo.py"), "--port", str(port)], env=env, log=log)
+
+
 def start_uvicorn(
     app: str,
     port: int,
@@ -58,7 +72,7 @@ def start_uvicorn(
     if app_dir is not None:
         command += ["--app-dir", str(app_dir)]
     command += ["--log-level", "warning", *extra_args]
-    return subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
+    return start(command, env=env, log=log, cwd=cwd)
 
 
 def wait_until_ready(
@@ -72,14 +86,14 @@ def wait_until_ready(
     deadline = time.monotonic() + seconds
     while True:
         if process.poll() is not None:
-            pytest.fail(f"uvicorn exited with {process.returncode}:\n{_tail(log)}")
+            pytest.fail(f"the server exited with {process.returncode}:\n{_tail(log)}")
         try:
             if ready():
                 return
         except OSError:
             pass  # not listening yet
         if time.monotonic() > deadline:
-            pytest.fail(f"uvicorn did not answer within {seconds} s:\n{_tail(log)}")
+            pytest.fail(f"the server did not answer within {seconds} s:\n{_tail(log)}")
         time.sleep(0.1)
 
 

@@ -26,14 +26,9 @@ from restflow.serializers import ModelSerializer
 from restflow.views import ActionConfig, AsyncModelViewSet, ModelViewSet
 from tests._clients import CLIENTS, send
 from tests.testapp.models import Product
+from tests.testapp.serializers import ProductSerializer
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
-
-
-class ProductSerializer(ModelSerializer[Product]):
-    class Meta:
-        model = Product
-        fields = ["id", "name", "price"]
 
 
 class NameSerializer(ModelSerializer[Product]):

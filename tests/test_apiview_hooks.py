@@ -24,8 +24,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from restflow._bridge import hop_count
 from restflow.protocols import AsyncBasePermission, AsyncBaseThrottle
+from restflow.test import hop_count
 from restflow.views import APIView, AsyncAPIView
 from tests._clients import CLIENTS, on_loop, send
 

@@ -26,7 +26,7 @@ from rest_framework.test import APIClient
 from typing_extensions import override
 
 from restflow import authentication
-from restflow._bridge import hop_count
+from restflow.test import hop_count
 from restflow.views import APIView, AsyncAPIView
 from tests._clients import CLIENTS, basic_auth, outcome, send
 

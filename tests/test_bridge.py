@@ -11,20 +11,12 @@ from rest_framework import views as drf_views
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 
-from restflow._bridge import (
-    Flow,
-    Mode,
-    Override,
-    Step,
-    drive_async,
-    drive_sync,
-    hook_mode,
-    hop_count,
-    method_mode,
-    override_step,
-    sync_override_step,
-)
+from restflow import _hooks as hooks
+from restflow._bridge import Flow, Step, drive_async, drive_sync, override_step, sync_override_step
+from restflow._hooks import Hook
+from restflow._introspect import Mode, Override, hook_mode, override
 from restflow.protocols import AsyncBasePermission
+from restflow.test import hop_count
 from restflow.views import AsyncAPIView
 
 # -- hook_mode --------------------------------------------------------------------------
@@ -64,11 +56,13 @@ class AllowAnySubclass(AllowAny):
     [
         (SyncPermission, Mode.BLOCKING),
         (BasePermission, Mode.BLOCKING),
-        (NativePermission, Mode.NATIVE),
+        # The user's own async twin: awaited, also from inside a worker-thread hop.
+        (NativePermission, Mode.TWIN),
+        # restflow's own twin: inside a hop, its sync face (the same algorithm) runs.
         (AsyncBasePermission, Mode.NATIVE),
         # A user's sync override of a restflow async class is honoured, in a thread.
         (SyncOverrideOfNative, Mode.BLOCKING),
-        (AsyncOverrideOfSyncOverride, Mode.NATIVE),
+        (AsyncOverrideOfSyncOverride, Mode.TWIN),
         (AdrfPermission, Mode.ADRF),
         (AllowAny, Mode.INLINE),
         # Only the registered classes themselves are inline: a subclass may do I/O.
@@ -76,7 +70,7 @@ class AllowAnySubclass(AllowAny):
     ],
 )
 def test_hook_mode(cls: type, mode: Mode) -> None:
-    assert hook_mode(cls, "has_permission", "ahas_permission") is mode
+    assert hook_mode(cls, hooks.HAS_PERMISSION) is mode
 
 
 def test_hook_mode_is_computed_once_per_class() -> None:
@@ -84,16 +78,16 @@ def test_hook_mode_is_computed_once_per_class() -> None:
         def has_permission(self, request: Request, view: drf_views.APIView) -> bool:
             return True
 
-    assert hook_mode(Later, "has_permission", "ahas_permission") is Mode.BLOCKING
+    assert hook_mode(Later, hooks.HAS_PERMISSION) is Mode.BLOCKING
 
     async def ahas_permission(self: Any, request: Request, view: drf_views.APIView) -> bool:
         return True
 
     Later.ahas_permission = ahas_permission  # type: ignore[attr-defined]  # changes the class after classification
-    assert hook_mode(Later, "has_permission", "ahas_permission") is Mode.BLOCKING
+    assert hook_mode(Later, hooks.HAS_PERMISSION) is Mode.BLOCKING
 
 
-# -- method_mode / override_step --------------------------------------------------------
+# -- override / override_step --------------------------------------------------------
 
 
 class NoOverrides(AsyncAPIView):
@@ -131,26 +125,26 @@ class BothOverrides(SyncOverride):
         (BothOverrides, (Override.ASYNC, "acheck_permissions")),
     ],
 )
-def test_method_mode_precedence(cls: type, expected: tuple[Override, str]) -> None:
-    assert method_mode(cls, "check_permissions", "acheck_permissions") == expected
+def test_override_precedence(cls: type, expected: tuple[Override, str]) -> None:
+    assert override(cls, hooks.CHECK_PERMISSIONS) == expected
 
 
 def test_override_step_kinds() -> None:
     request: Any = object()
-    assert override_step(NoOverrides(), "check_permissions", "acheck_permissions") is None
-    sync = override_step(SyncOverride(), "check_permissions", "acheck_permissions", request)
+    assert override_step(NoOverrides(), hooks.CHECK_PERMISSIONS) is None
+    sync = override_step(SyncOverride(), hooks.CHECK_PERMISSIONS, request)
     assert sync is not None
     assert sync.arun is None
     assert not sync.inline
-    asynchronous = override_step(AsyncOverride(), "check_permissions", "acheck_permissions")
+    asynchronous = override_step(AsyncOverride(), hooks.CHECK_PERMISSIONS)
     assert asynchronous is not None
     assert asynchronous.arun is not None
 
 
 def test_sync_override_step_ignores_the_async_twin() -> None:
     request: Any = object()
-    assert sync_override_step(AsyncOverride(), "check_permissions", "acheck_permissions") is None
-    step = sync_override_step(SyncOverride(), "check_permissions", "acheck_permissions", request)
+    assert sync_override_step(AsyncOverride(), hooks.CHECK_PERMISSIONS) is None
+    step = sync_override_step(SyncOverride(), hooks.CHECK_PERMISSIONS, request)
     assert step is not None
 
 
@@ -299,24 +293,24 @@ async def test_a_sync_face_returning_an_awaitable_fails_closed(make: Any) -> Non
 
 
 @pytest.mark.parametrize(
-    ("hook_class", "sync_name", "async_name"),
+    ("hook_class", "hook"),
     [
-        ("restflow.authentication.BasicAuthentication", "authenticate", "aauthenticate"),
-        ("restflow.authentication.TokenAuthentication", "authenticate", "aauthenticate"),
-        ("restflow.authentication.SessionAuthentication", "authenticate", "aauthenticate"),
-        ("restflow.throttling.AnonRateThrottle", "allow_request", "aallow_request"),
-        ("restflow.throttling.ScopedRateThrottle", "allow_request", "aallow_request"),
-        ("restflow.pagination.PageNumberPagination", "paginate_queryset", "apaginate_queryset"),
-        ("restflow.pagination.CursorPagination", "paginate_queryset", "apaginate_queryset"),
-        ("restflow.filters.OrderingFilter", "filter_queryset", "afilter_queryset"),
-        ("restflow.permissions.DjangoModelPermissions", "has_permission", "ahas_permission"),
+        ("restflow.authentication.BasicAuthentication", hooks.AUTHENTICATE),
+        ("restflow.authentication.TokenAuthentication", hooks.AUTHENTICATE),
+        ("restflow.authentication.SessionAuthentication", hooks.AUTHENTICATE),
+        ("restflow.throttling.AnonRateThrottle", hooks.ALLOW_REQUEST),
+        ("restflow.throttling.ScopedRateThrottle", hooks.ALLOW_REQUEST),
+        ("restflow.pagination.PageNumberPagination", hooks.PAGINATOR_PAGINATE_QUERYSET),
+        ("restflow.pagination.CursorPagination", hooks.PAGINATOR_PAGINATE_QUERYSET),
+        ("restflow.filters.OrderingFilter", hooks.BACKEND_FILTER_QUERYSET),
+        ("restflow.permissions.DjangoModelPermissions", hooks.HAS_PERMISSION),
     ],
 )
 def test_restflow_batteries_are_native_whatever_their_base_order(
-    hook_class: str, sync_name: str, async_name: str
+    hook_class: str, hook: Hook
 ) -> None:
     # A battery lists DRF's class first, so DRF's sync method precedes restflow's
     # async one in the MRO; a library sync method must not outrank the async twin.
     module_name, _, class_name = hook_class.rpartition(".")
     cls = getattr(importlib.import_module(module_name), class_name)
-    assert hook_mode(cls, sync_name, async_name) is Mode.NATIVE
+    assert hook_mode(cls, hook) is Mode.NATIVE

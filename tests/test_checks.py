@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from typing import Any, NotRequired, TypedDict
 
 import pytest
+from django.conf import settings as django_settings
 from django.core import checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.test import override_settings
 from django.urls import include, path
+from django_filters.rest_framework import (  # type: ignore[import-untyped]  # django-filter ships no type hints
+    DjangoFilterBackend,
+)
 from rest_framework import authentication as drf_authentication
 from rest_framework import permissions as drf_permissions
 from rest_framework import serializers
@@ -131,10 +138,35 @@ def test_sync_hooks_on_async_views_are_reported_as_info() -> None:
         "on this async view it runs in a worker thread."
     )
     assert messages[0].hint == (
-        "Use an async authentication class (one with `aauthenticate`, such as restflow's) "
-        "to keep it on the event loop."
+        "Use restflow.authentication.SessionAuthentication, its async counterpart, to keep it "
+        "on the event loop."
     )
     assert "DjangoModelPermissionsOrAnonReadOnly, a sync permission class" in messages[1].msg
+
+
+class OwnPermission(drf_permissions.BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return True
+
+
+class FilteredByDjangoFilter(AsyncAPIView):
+    authentication_classes = []
+    permission_classes = [OwnPermission]
+    throttle_classes = []
+    filter_backends = [DjangoFilterBackend]
+
+
+def test_a_hook_restflow_has_no_counterpart_of_is_given_a_real_way_out() -> None:
+    permission, backend = sync_hook_messages([FilteredByDjangoFilter])
+    assert permission.hint == (
+        "It works as it is. To keep it on the event loop, give the permission class (or a "
+        "subclass) an `async def ahas_permission` doing the same work."
+    )
+    assert "django_filters.rest_framework.backends.DjangoFilterBackend" in backend.msg
+    assert backend.hint == (
+        "It works as it is. To keep it on the event loop, give the filter backend (or a "
+        "subclass) an `async def afilter_queryset` doing the same work."
+    )
 
 
 def test_native_and_pure_hooks_and_sync_views_are_not_reported() -> None:
@@ -166,7 +198,9 @@ def test_a_disagreeing_tout_is_a_warning_naming_both_sides() -> None:
     )
 
 
-@override_settings(INSTALLED_APPS=["restflow.apps.RestflowConfig"])
+@override_settings(
+    INSTALLED_APPS=["restflow.apps.RestflowConfig"], RESTFLOW={"REPORT_SYNC_HOOKS": True}
+)
 def test_the_app_registers_both_checks_for_the_urlconf_and_imported_serializers() -> None:
     messages = checks.run_checks(tags=["restflow"])
     found = set(ids(messages))
@@ -174,3 +208,43 @@ def test_the_app_registers_both_checks_for_the_urlconf_and_imported_serializers(
     assert ("restflow.I001", Products) in found
     assert ("restflow.W001", Disagreeing) in found
     assert ("restflow.W001", Agreeing) not in found
+
+
+WITH_RESTFLOW = [*django_settings.INSTALLED_APPS, "restflow.apps.RestflowConfig"]
+
+
+@override_settings(INSTALLED_APPS=["restflow.apps.RestflowConfig"])
+def test_sync_hooks_are_not_reported_unless_asked_for() -> None:
+    assert [m for m in checks.run_checks(tags=["restflow"]) if m.id == "restflow.I001"] == []
+
+
+@pytest.mark.parametrize(
+    ("restflow", "message"),
+    [
+        (
+            {"JSON_MAX_DEPT": 64},
+            "settings.RESTFLOW has unknown keys ['JSON_MAX_DEPT']; restflow reads "
+            "['JSON_MAX_DEPTH', 'REPORT_SYNC_HOOKS', 'REVALIDATE_ON_INTEGRITY_ERROR'].",
+        ),
+        (
+            {"JSON_MAX_DEPTH": "64"},
+            "settings.RESTFLOW['JSON_MAX_DEPTH'] must be int or None, not '64'.",
+        ),
+    ],
+)
+def test_a_bad_restflow_setting_fails_manage_py_check(
+    restflow: dict[str, object], message: str
+) -> None:
+    with (
+        override_settings(INSTALLED_APPS=WITH_RESTFLOW, RESTFLOW=restflow),
+        pytest.raises(SystemCheckError) as failed,
+    ):
+        call_command("check", stdout=io.StringIO(), stderr=io.StringIO())
+    assert f"?: (restflow.E001) {message}" in str(failed.value)
+    # The other checks read the same settings: they stay quiet instead of crashing.
+    assert "I001" not in str(failed.value)
+
+
+@override_settings(INSTALLED_APPS=WITH_RESTFLOW, RESTFLOW={"JSON_MAX_DEPTH": 8})
+def test_a_valid_restflow_setting_passes_manage_py_check() -> None:
+    call_command("check", stdout=io.StringIO(), stderr=io.StringIO())

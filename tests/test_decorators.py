@@ -24,7 +24,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView as DrfAPIView
 
 from restflow import decorators
-from restflow._bridge import hop_count
+from restflow.test import hop_count
 from restflow.views import APIView, AsyncAPIView
 from tests._clients import CLIENTS, basic_auth, on_loop, outcome, send
 

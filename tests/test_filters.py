@@ -16,26 +16,24 @@ from django_filters.rest_framework import (  # type: ignore[import-untyped]  # d
     DjangoFilterBackend,
 )
 from rest_framework import filters as drf_filters
-from rest_framework import generics, serializers
+from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
 
+from restflow import _hooks as hooks
 from restflow import filters, pagination
-from restflow._bridge import Mode, drive_async, hook_mode, hook_step, hop_count
+from restflow._bridge import drive_async, hook_step
+from restflow._introspect import Mode, hook_mode
+from restflow.test import hop_count
 from restflow.views import AsyncListAPIView, GenericAPIView, ListModelMixin
 from tests.testapp.models import Category, Product, Review
+from tests.testapp.serializers import ProductCategorySerializer as ProductSerializer
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
 
 _M = TypeVar("_M", bound=Model)
 _Row = TypeVar("_Row")
-
-
-class ProductSerializer(serializers.ModelSerializer[Product]):
-    class Meta:
-        model = Product
-        fields = ["id", "name", "price", "category"]
 
 
 #: name -> the view attributes the DRF view and the restflow views share.
@@ -218,7 +216,7 @@ def test_django_filter_backend_same_as_drf(
 
 
 def test_django_filter_backend_is_blocking() -> None:
-    assert hook_mode(DjangoFilterBackend, "filter_queryset", "afilter_queryset") is Mode.BLOCKING
+    assert hook_mode(DjangoFilterBackend, hooks.BACKEND_FILTER_QUERYSET) is Mode.BLOCKING
 
 
 @pytest.mark.parametrize("client", ["api", "asgi"])
@@ -295,14 +293,14 @@ async def test_afilter_queryset_runs_on_the_loop_without_queries(
 
 def _filter_flow(backend: Any, request: Request, view: Any) -> Any:
     queryset = yield hook_step(
-        backend, "filter_queryset", "afilter_queryset", request, Product.objects.all(), view
+        backend, hooks.BACKEND_FILTER_QUERYSET, request, Product.objects.all(), view
     )
     return queryset
 
 
 async def test_drfs_search_filter_is_registered_inline(catalogue: None) -> None:
     """DRF's own SearchFilter does no I/O (see restflow.filters): no hop on async views."""
-    assert hook_mode(drf_filters.SearchFilter, "filter_queryset", "afilter_queryset") is Mode.INLINE
+    assert hook_mode(drf_filters.SearchFilter, hooks.BACKEND_FILTER_QUERYSET) is Mode.INLINE
     before = hop_count()
     queryset = await drive_async(
         _filter_flow(drf_filters.SearchFilter(), _request("?search=hammer"), AsyncProducts())
@@ -354,7 +352,7 @@ async def test_user_override_of_a_filter_hook_runs_in_one_hop(catalogue: None) -
 
 @pytest.mark.parametrize("backend", [filters.SearchFilter, filters.OrderingFilter])
 def test_restflow_filters_are_native_and_keep_drfs_sync_face(backend: type[Any]) -> None:
-    assert hook_mode(backend, "filter_queryset", "afilter_queryset") is Mode.NATIVE
+    assert hook_mode(backend, hooks.BACKEND_FILTER_QUERYSET) is Mode.NATIVE
     drf_backend = getattr(drf_filters, backend.__name__)
     assert issubclass(backend, drf_backend)
     assert backend.filter_queryset is drf_backend.filter_queryset

@@ -18,7 +18,6 @@ import pytest
 from django.db import transaction
 from django.urls import URLPattern, path
 from rest_framework import generics as drf_generics
-from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 
 from restflow.serializers import ModelSerializer
@@ -41,6 +40,7 @@ from restflow.views import (
 )
 from tests._clients import CLIENTS, outcome, send
 from tests.testapp.models import Product
+from tests.testapp.serializers import ProductUrlSerializer as ProductSerializer
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
 
@@ -48,17 +48,6 @@ pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
 def _class(name: str, bases: tuple[type[Any], ...], attrs: dict[str, Any]) -> Any:
     """A view class built at runtime (typed ``Any``: its base is a parameter)."""
     return type(name, bases, {"__module__": __name__, **attrs})
-
-
-class ProductSerializer(ModelSerializer[Product]):
-    url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Product
-        fields = ["id", "name", "price", "url"]
-
-    def get_url(self, obj: Product) -> str:
-        return f"http://testserver/products/{obj.pk}/"
 
 
 class ProductInSerializer(ModelSerializer[Product]):

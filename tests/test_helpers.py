@@ -19,9 +19,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from restflow._bridge import hop_count
-from restflow._helpers import SerializerHelpers
+from restflow._apiview import RestflowView
 from restflow.serializers import ModelSerializer, Serializer
+from restflow.test import hop_count
 from restflow.views import APIView, AsyncAPIView
 from tests._clients import CLIENTS, outcome, send
 from tests.testapp.models import Product
@@ -329,7 +329,7 @@ def test_missing_serializer_class_is_improperly_configured(client: str, kind: st
 
 
 def test_pagination_class_defaults_to_drf_setting() -> None:
-    assert SerializerHelpers.pagination_class is generics.GenericAPIView.pagination_class
+    assert RestflowView.pagination_class is generics.GenericAPIView.pagination_class
     assert APIView.pagination_class is AsyncAPIView.pagination_class
 
 

@@ -1,7 +1,7 @@
 """restflow's worker-thread hop budget, asserted as counts (never times).
 
 Requests go through Django's ASGI handler (``AsyncClient``); the counter is
-``restflow._bridge.hop_count()``, so only restflow's own hops are counted (Django's
+``restflow.test.hop_count()``, so only restflow's own hops are counted (Django's
 handler adds its own ``sync_to_async`` calls for signals and closing the response).
 Under ``restflow.asgi`` those two are gone: there, every hop a request makes is counted
 and must be restflow's own (the last test).
@@ -18,12 +18,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.db.models import QuerySet
 from django.test import AsyncClient
 from django.urls import include, path
 from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,10 +32,12 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView as DRFAPIView
 
-from restflow._bridge import hop_count
 from restflow.asgi import get_asgi_application
+from restflow.authentication import TokenAuthentication
 from restflow.pagination import PageNumberPagination
+from restflow.permissions import DjangoModelPermissions
 from restflow.protocols import AsyncBaseAuthentication, AsyncBasePermission, AsyncBaseThrottle
+from restflow.test import hop_count
 from restflow.views import AsyncAPIView, AsyncListAPIView, AsyncModelViewSet, PostFetch
 from tests._asgi import exchange
 from tests.testapp.models import Product, Review
@@ -162,11 +165,24 @@ class ProductListWithReviews(ProductList):
         return await self.apaginated_response(queryset, post_fetches=[LATEST_REVIEW])
 
 
+class TokenModelPermissionView(AsyncAPIView):
+    """restflow's own I/O-bound hooks join the check phase's flow: one hop for the phase."""
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [DjangoModelPermissions]
+    throttle_classes = []
+    queryset = Product.objects.all()
+
+    async def post(self, request: Request) -> Response:
+        return Response({"user": request.user.get_username()}, status=201)
+
+
 router = SimpleRouter()
 router.register("viewset/products", ProductViewSet, basename="product")
 
 urlpatterns = [
     path("bare/", Bare.as_view()),
+    path("token-model-permissions/", TokenModelPermissionView.as_view()),
     *(path(f"trivial/{name}/", _trivial_view(*hooks)) for name, hooks in HOOKS.items()),
     path("generic/products/", ProductList.as_view()),
     path("generic/products-with-reviews/", ProductListWithReviews.as_view()),
@@ -291,3 +307,44 @@ async def test_under_restflow_asgi_every_hop_is_restflows_own(
     assert response.status == 200
     assert len(hops) == hop_count() - before == budget
     await app.aclose()
+
+
+# -- restflow's I/O-bound batteries share the check phase's hop --------------------------
+
+
+@pytest.fixture
+def token() -> str:
+    user = User.objects.create_user("clerk", password="pw")
+    user.user_permissions.add(Permission.objects.get(codename="add_product"))
+    key: str = Token.objects.create(user=user).key
+    return key
+
+
+async def test_token_auth_and_model_permissions_share_one_hop(token: str) -> None:
+    client = AsyncClient()
+    before = hop_count()
+    response = await client.post(
+        "/token-model-permissions/",
+        {},
+        content_type="application/json",
+        headers={"authorization": f"Token {token}"},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json() == {"user": "clerk"}
+    # Token lookup and the permission query run in the same worker-thread hop.
+    assert hop_count() - before == 1
+
+
+async def test_denied_request_also_costs_one_hop(token: str) -> None:
+    user = await User.objects.aget(username="clerk")
+    await user.user_permissions.aclear()
+    client = AsyncClient()
+    before = hop_count()
+    response: Any = await client.post(
+        "/token-model-permissions/",
+        {},
+        content_type="application/json",
+        headers={"authorization": f"Token {token}"},
+    )
+    assert response.status_code == 403
+    assert hop_count() - before == 1

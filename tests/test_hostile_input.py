@@ -27,7 +27,6 @@ from django.urls import include, path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework import parsers as drf_parsers
-from rest_framework import serializers
 from rest_framework import views as drf_views
 from rest_framework import viewsets as drf_viewsets
 from rest_framework.authtoken.models import Token
@@ -41,6 +40,7 @@ from restflow import authentication, filters, pagination, parsers, permissions
 from restflow.views import APIView, AsyncAPIView, AsyncModelViewSet, ModelViewSet
 from tests._clients import CLIENTS, basic_auth, outcome, send
 from tests.testapp.models import Category, Product
+from tests.testapp.serializers import ProductCategorySerializer as ProductSerializer
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
 
@@ -52,12 +52,6 @@ BOUNDED = settings(
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-
-
-class ProductSerializer(serializers.ModelSerializer[Product]):
-    class Meta:
-        model = Product
-        fields = ["id", "name", "price", "category"]
 
 
 class TwoPerPage(pagination.PageNumberPagination):

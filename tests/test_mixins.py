@@ -23,8 +23,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 
-from restflow._bridge import hop_count
 from restflow.serializers import ModelSerializer
+from restflow.test import hop_count
 from restflow.views import (
     AsyncCreateAPIView,
     AsyncListAPIView,

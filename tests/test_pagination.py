@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.test import AsyncClient
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, path
-from rest_framework import generics, serializers
+from rest_framework import generics
 from rest_framework import pagination as drf_pagination
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
@@ -23,19 +23,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
 
+from restflow import _hooks as hooks
 from restflow import pagination
-from restflow._bridge import Mode, hook_mode, hop_count
+from restflow._introspect import Mode, hook_mode
 from restflow.protocols import AsyncBasePagination
+from restflow.test import hop_count
 from restflow.views import APIView, AsyncAPIView
 from tests.testapp.models import Product
+from tests.testapp.serializers import ProductSerializer
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
-
-
-class ProductSerializer(serializers.ModelSerializer[Product]):
-    class Meta:
-        model = Product
-        fields = ["id", "name", "price"]
 
 
 # -- the same configuration on DRF's classes and on restflow's -------------------
@@ -264,7 +261,7 @@ def test_sync_face_is_drfs_paginate_queryset(
 ) -> None:
     assert issubclass(ours, drfs)
     assert ours.paginate_queryset is drfs.paginate_queryset
-    assert hook_mode(ours, "paginate_queryset", "apaginate_queryset") is Mode.NATIVE
+    assert hook_mode(ours, hooks.PAGINATOR_PAGINATE_QUERYSET) is Mode.NATIVE
 
 
 @pytest.mark.parametrize("kind", PAIRS)

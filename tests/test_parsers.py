@@ -32,7 +32,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from restflow import authentication, parsers, permissions
-from restflow._bridge import hop_count
+from restflow.test import hop_count
 from restflow.views import AsyncAPIView
 from tests._clients import CLIENTS, outcome, send
 from tests.testapp.models import Category, Product

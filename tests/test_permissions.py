@@ -20,8 +20,8 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
 from restflow import permissions as rf
-from restflow._bridge import hop_count
 from restflow.protocols import AsyncBaseAuthentication, AsyncBasePermission, UserAuthTuple
+from restflow.test import hop_count
 from restflow.views import APIView, AsyncAPIView
 from tests._clients import basic_auth, outcome, send
 from tests.testapp.models import Product

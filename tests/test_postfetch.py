@@ -16,7 +16,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from restflow._bridge import hop_count
+from restflow.test import hop_count
 from restflow.views import APIView, AsyncAPIView, PostFetch
 from tests._clients import CLIENTS, send
 from tests.testapp.models import Product, Review

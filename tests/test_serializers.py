@@ -8,8 +8,8 @@ from typing import TypedDict
 import pytest
 from rest_framework import serializers as drf_serializers
 
-from restflow._bridge import hop_count
 from restflow.serializers import ModelSerializer, Serializer
+from restflow.test import hop_count
 from tests.testapp.models import Product
 
 pytestmark = pytest.mark.django_db

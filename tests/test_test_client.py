@@ -16,8 +16,7 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from restflow import authentication
-from restflow._bridge import hop_count
-from restflow.test import AsyncAPIClient, AsyncAPIRequestFactory
+from restflow.test import AsyncAPIClient, AsyncAPIRequestFactory, hop_count
 from restflow.views import AsyncAPIView
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]

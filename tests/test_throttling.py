@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
 
 from restflow import throttling
-from restflow._bridge import hop_count
+from restflow.test import hop_count
 from restflow.views import APIView, AsyncAPIView
 from tests._clients import CLIENTS, outcome, send
 from tests._clock import Clock

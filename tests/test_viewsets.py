@@ -35,8 +35,9 @@ from restflow.views import (
     ViewSet,
 )
 from tests._clients import CLIENTS, on_loop, send
-from tests.test_generics import ProductSerializer, TwoPerPage, form_parts, observe
+from tests.test_generics import TwoPerPage, form_parts, observe
 from tests.testapp.models import Product
+from tests.testapp.serializers import ProductUrlSerializer as ProductSerializer
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import parsers, serializers
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -42,6 +47,12 @@ class ProductViewSet(AsyncModelViewSet[Product, ProductSerializer]):
         products = await self.afilter_queryset(self.get_queryset())
         return await self.apaginated_response(products, post_fetches=[LATEST_REVIEW])
 
+    async def aget_object(self) -> Product:
+        # The detail (and the answer to an update) shows the same latest review as the list.
+        product = await super().aget_object()
+        await LATEST_REVIEW.afetch([product])
+        return product
+
 
 class ReviewViewSet(AsyncModelViewSet[Review, ReviewSerializer]):
     """Reviews; listing them needs no pagination in this demo."""
@@ -74,3 +85,21 @@ class ObtainToken(ObtainAuthToken):
 
     def handle_exception(self, exc: Exception) -> Response:
         return super().handle_exception(translate_body_error(exc, self.request))
+
+
+@csrf_exempt  # it changes nothing: a POST gets the same 404 as a GET, not a CSRF 403
+async def api_not_found(request: HttpRequest) -> HttpResponse:
+    """Any URL under ``/api/`` that no route matches: DRF's JSON 404, never an HTML page.
+
+    As Django's ``APPEND_SLASH`` would, a path that matches once a slash is added is
+    redirected there first.
+    """
+    if settings.APPEND_SLASH and not request.path_info.endswith("/"):
+        try:
+            match = resolve(request.path_info + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+    body = {"detail": str(NotFound.default_detail)}
+    return JsonResponse(body, status=404, json_dumps_params={"separators": (",", ":")})

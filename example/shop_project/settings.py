@@ -10,6 +10,10 @@ Environment switches (all optional):
   (redis://127.0.0.1:6379/0), keys prefixed with ``SHOP_CACHE_PREFIX`` (shop), instead of
   the local-memory cache. Throttle counts are then shared by every server process.
 - ``SHOP_ANON_RATE`` / ``SHOP_USER_RATE``: the throttle rates (600/min, 6000/min).
+
+Static files (the browsable API's CSS, the Swagger UI and Redoc bundles of
+``drf-spectacular-sidecar``) are served by ``shop_project.asgi`` itself, so the demo
+needs neither ``collectstatic`` nor a CDN.
 """
 
 from __future__ import annotations
@@ -28,10 +32,12 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
+    "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
     "restflow",  # optional: restflow's system checks
     "drf_spectacular",  # the OpenAPI schema at /api/schema/ (django-restflow[spectacular])
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from here, not from a CDN
     "shop",
 ]
 
@@ -83,6 +89,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"
 STATIC_URL = "static/"
+# The browsable API's "Log in" link (rest_framework.urls) comes back to the API root.
+LOGIN_REDIRECT_URL = "/api/"
 
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -108,4 +116,11 @@ REST_FRAMEWORK: dict[str, Any] = {
     "PAGE_SIZE": 20,
     # OpenAPI schemas of restflow's views: request/response serializers, list envelopes.
     "DEFAULT_SCHEMA_CLASS": "restflow.contrib.spectacular.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS: dict[str, Any] = {
+    "TITLE": "restflow demo shop",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }

@@ -1,64 +1,67 @@
-"""``APIView`` and ``AsyncAPIView``: DRF's view with restflow's helpers.
+"""``APIView``: DRF's view with restflow's serializer split, helpers and checks.
 
-Both run DRF's request checks through restflow's flows, so async-only hooks
-(restflow's own, or adrf-style ``async def has_permission``) are awaited on
-either kind of view and never read as a truthy coroutine.
+``RestflowView`` is what the sync ``APIView`` and the ``AsyncAPIView`` share:
+the serializer getters (``ActionConfig``-aware), the ``validated_serializer`` /
+``serialized_response`` / ``paginated_response`` helpers, and DRF's request
+checks run through restflow's flows, so an async-only hook (restflow's, or an
+adrf-style ``async def has_permission``) is awaited and never read as a truthy
+coroutine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast, overload
 
 from asgiref.sync import iscoroutinefunction
-from django.core.handlers.asgi import ASGIRequest
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from rest_framework import exceptions, status
 from rest_framework import views as drf_views
+from rest_framework import viewsets as drf_viewsets
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.pagination import BasePagination
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
 
-from restflow._bridge import (
-    Flow,
-    Mode,
-    Step,
-    acall,
-    drive_async,
-    drive_sync,
-    hook_mode,
-    override_step,
-    register_inline,
-    sync_override_step,
+from restflow._actions import (
+    UNSET,
+    ActionConfig,
+    ActionName,
+    action_config,
+    check_action_keys,
+    instances,
 )
+from restflow._bridge import Flow, Step, drive_sync
 from restflow._checks import (
     authentication_flow,
     object_permissions_flow,
     permissions_flow,
     throttles_flow,
 )
-from restflow._fastjson import JSONRenderer as FastJSONRenderer
 from restflow._fastjson import use_fast_json
-from restflow._helpers import (
-    SX,
-    S,
-    SerializerHelpers,
-    SIn,
-    SOut,
-    _builds_serializers_in_user_code,
+from restflow._flows import (
+    builds_serializers_in_user_code,
+    paginated_response_flow,
+    serialized_response_flow,
+    validate_flow,
 )
 from restflow._request import BoundedRequest
+from restflow._types import SX, S, SIn, SOut, Typed
 from restflow.parsers import translate_body_error
 from restflow.protocols import AsyncPostFetch
 
-__all__ = ["APIView", "AsyncAPIView"]
+__all__ = ["APIView", "RestflowView", "exception_flow"]
 
 
-def _exception_flow(view: drf_views.APIView, exc: Exception) -> Flow[Response]:
-    """DRF's ``handle_exception``, with the exception handler as a step."""
+def exception_flow(view: drf_views.APIView, exc: Exception) -> Flow[Response]:
+    """DRF's ``handle_exception`` as a flow: the exception handler is a step."""
     # Hostile bodies that DRF leaves as a 500 or Django's HTML 400 get a JSON 4xx.
     exc = translate_body_error(exc, view.request)
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
@@ -77,15 +80,100 @@ def _exception_flow(view: drf_views.APIView, exc: Exception) -> Flow[Response]:
         step = Step.pure(handler, exc, context)
     else:
         step = Step.blocking(handler, exc, context)
-    response = yield step
+    response: Response | None = yield step
     if response is None:
         view.raise_uncaught_exception(exc)
     response.exception = True
-    return cast(Response, response)
+    done: Response = response
+    return done
 
 
-class _RestflowView(SerializerHelpers[S, SIn, SOut], drf_views.APIView):
-    """What ``APIView`` and ``AsyncAPIView`` share: helpers and bridge-aware checks."""
+class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
+    """What ``APIView`` and ``AsyncAPIView`` share.
+
+    ``S`` is the view's serializer; ``SIn`` (request) and ``SOut`` (response)
+    default to it. Like DRF's ``GenericAPIView``, the class is generic for type
+    checkers only: subscripting it at runtime returns the class itself.
+    """
+
+    #: The serializer for both directions unless one of the two below is set.
+    serializer_class: type[S] | None = None
+    #: The serializer that validates request bodies (default: ``serializer_class``).
+    request_serializer_class: type[SIn] | None = None
+    #: The serializer that renders responses (default: ``serializer_class``).
+    response_serializer_class: type[SOut] | None = None
+    #: Defaults to DRF's ``DEFAULT_PAGINATION_CLASS`` setting.
+    pagination_class: type[BasePagination] | None = cast(
+        "type[BasePagination] | None", api_settings.DEFAULT_PAGINATION_CLASS
+    )
+    #: Per-action overrides (viewsets): ``{"list": ActionConfig(...)}``.
+    action_configs: Mapping[ActionName, ActionConfig[Any]] = {}
+
+    if not TYPE_CHECKING:
+
+        def __class_getitem__(cls, params: object) -> type:
+            return cls
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Catch a misspelt action key when the class is defined, not on the
+        # first request that happens to use it.
+        super().__init_subclass__(**kwargs)
+        check_action_keys(cls)
+
+    # -- serializer resolution --------------------------------------------------
+
+    def get_serializer_class(self) -> type[S]:
+        """The action's ``ActionConfig.serializer_class``, else ``serializer_class``.
+
+        Override to choose a class per request.
+        """
+        configured = action_config(self).serializer_class
+        if configured is not UNSET:
+            return cast("type[S]", configured)
+        if self.serializer_class is None:
+            raise ImproperlyConfigured(
+                f"'{type(self).__name__}' should either include a `serializer_class` "
+                "attribute, or override the `get_serializer_class()` method."
+            )
+        return self.serializer_class
+
+    def get_request_serializer_class(self) -> type[SIn]:
+        """The serializer that validates bodies: the action's config, else
+        ``request_serializer_class``, else :meth:`get_serializer_class`."""
+        configured = action_config(self).request_serializer_class
+        if configured is not UNSET:
+            return cast("type[SIn]", configured)
+        if self.request_serializer_class is not None:
+            return self.request_serializer_class
+        return cast("type[SIn]", self.get_serializer_class())
+
+    def get_response_serializer_class(self) -> type[SOut]:
+        """The serializer that renders responses: the action's config, else
+        ``response_serializer_class``, else :meth:`get_serializer_class`."""
+        configured = action_config(self).response_serializer_class
+        if configured is not UNSET:
+            return cast("type[SOut]", configured)
+        if self.response_serializer_class is not None:
+            return self.response_serializer_class
+        return cast("type[SOut]", self.get_serializer_class())
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        """Extra context for serializers: the request, the format suffix and the view."""
+        return {"request": self.request, "format": self.format_kwarg, "view": self}
+
+    def get_serializer(
+        self, *args: Any, serializer_class: type[BaseSerializer[Any]] | None = None, **kwargs: Any
+    ) -> S:
+        """Build a serializer with the view's context.
+
+        The class is ``serializer_class`` when given, else
+        :meth:`get_serializer_class`.
+        """
+        klass = serializer_class if serializer_class is not None else self.get_serializer_class()
+        kwargs.setdefault("context", self.get_serializer_context())
+        return cast("S", klass(*args, **kwargs))
+
+    # -- the action's configuration ---------------------------------------------
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
@@ -99,7 +187,16 @@ class _RestflowView(SerializerHelpers[S, SIn, SOut], drf_views.APIView):
         return response
 
     def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
-        """DRF's request wrapper; JSON and form bodies respect Django's size limit."""
+        """DRF's request wrapper; JSON and form bodies respect Django's size limit.
+
+        On a viewset, ``self.action`` is set first, so ``get_parsers`` (called
+        while the request is built) sees it, as permissions and throttles do.
+        """
+        if isinstance(self, drf_viewsets.ViewSetMixin):
+            method = (request.method or "").lower()
+            action_map: Mapping[str, str] = getattr(self, "action_map", {})
+            viewset: Any = self  # DRF's ViewSetMixin sets ``action`` (None if unmapped)
+            viewset.action = "metadata" if method == "options" else action_map.get(method)
         return BoundedRequest(
             request,
             parsers=self.get_parsers(),
@@ -107,6 +204,150 @@ class _RestflowView(SerializerHelpers[S, SIn, SOut], drf_views.APIView):
             negotiator=self.get_content_negotiator(),
             parser_context=self.get_parser_context(request),
         )
+
+    def get_permissions(self) -> Sequence[Any]:
+        """The action's ``permission_classes``, else the view's, instantiated."""
+        return instances(action_config(self).permission_classes, super().get_permissions)
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        """The action's ``throttle_classes``, else the view's, instantiated."""
+        return instances(action_config(self).throttle_classes, super().get_throttles)
+
+    def get_parsers(self) -> list[BaseParser]:
+        """The action's ``parser_classes``, else the view's, instantiated."""
+        return instances(action_config(self).parser_classes, super().get_parsers)
+
+    def get_renderers(self) -> list[BaseRenderer]:
+        """The action's ``renderer_classes``, else the view's, instantiated."""
+        return instances(action_config(self).renderer_classes, super().get_renderers)
+
+    # -- pagination ---------------------------------------------------------------
+
+    @property
+    def paginator(self) -> BasePagination | None:
+        """The paginator for this request (the action's ``pagination_class``, else
+        the view's), or None when pagination is off."""
+        if not hasattr(self, "_paginator"):
+            configured = action_config(self).pagination_class
+            klass = self.pagination_class if configured is UNSET else configured
+            self._paginator = None if klass is None else klass()
+        return self._paginator
+
+    def paginate_queryset(self, queryset: Any) -> list[Any] | None:
+        """Return one page of ``queryset``, or None when pagination is off."""
+        if self.paginator is None:
+            return None
+        page: Iterable[Any] | None = self.paginator.paginate_queryset(
+            queryset, self.request, view=self
+        )
+        return None if page is None else list(page)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        """Wrap serialized page ``data`` in the paginator's response shape."""
+        if self.paginator is None:
+            raise ImproperlyConfigured(
+                f"'{type(self).__name__}.get_paginated_response()' needs a `pagination_class`."
+            )
+        return self.paginator.get_paginated_response(data)
+
+    # -- helpers ------------------------------------------------------------------
+
+    @overload
+    def validated_serializer(
+        self,
+        data: Any = None,
+        *,
+        instance: Any = None,
+        partial: bool = False,
+        serializer_class: None = None,
+        **kwargs: Any,
+    ) -> SIn: ...
+    @overload
+    def validated_serializer(
+        self,
+        data: Any = None,
+        *,
+        instance: Any = None,
+        partial: bool = False,
+        serializer_class: type[SX],
+        **kwargs: Any,
+    ) -> SX: ...
+    def validated_serializer(
+        self,
+        data: Any = None,
+        *,
+        instance: Any = None,
+        partial: bool = False,
+        serializer_class: type[BaseSerializer[Any]] | None = None,
+        **kwargs: Any,
+    ) -> BaseSerializer[Any]:
+        """Validate ``data`` (default: ``request.data``) and return the serializer.
+
+        Uses the request serializer (:meth:`get_request_serializer_class`)
+        unless ``serializer_class`` is given. Invalid data raises DRF's
+        ``ValidationError``, which becomes a 400 with the field errors.
+        """
+        return drive_sync(
+            validate_flow(
+                self,
+                data,
+                serializer_class=serializer_class,
+                instance=instance,
+                partial=partial,
+                extra=kwargs,
+            )
+        )
+
+    def serialized_response(
+        self,
+        instance: Any,
+        *,
+        serializer_class: type[BaseSerializer[Any]] | None = None,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        many: bool = False,
+        post_fetches: Iterable[AsyncPostFetch] = (),
+    ) -> Response:
+        """Serialize ``instance`` with the response serializer and return a Response.
+
+        ``post_fetches`` attach related rows first (one query each).
+        """
+        return drive_sync(
+            serialized_response_flow(
+                self,
+                instance,
+                serializer_class=serializer_class,
+                status=status,
+                headers=headers,
+                many=many,
+                post_fetches=post_fetches,
+            )
+        )
+
+    def paginated_response(
+        self,
+        queryset: Any,
+        *,
+        serializer_class: type[BaseSerializer[Any]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        post_fetches: Iterable[AsyncPostFetch] = (),
+    ) -> Response:
+        """Paginate ``queryset``, serialize the page and return the paginated Response.
+
+        Without a paginator the whole queryset is serialized as a list, as
+        DRF's ``ListModelMixin`` does.
+        """
+        return drive_sync(
+            paginated_response_flow(
+                self,
+                queryset,
+                serializer_class=serializer_class,
+                headers=headers,
+                post_fetches=post_fetches,
+            )
+        )
+
+    # -- DRF's request cycle ------------------------------------------------------
 
     def perform_content_negotiation(
         self, request: Request, force: bool = False
@@ -149,7 +390,7 @@ class _RestflowView(SerializerHelpers[S, SIn, SOut], drf_views.APIView):
 
     def handle_exception(self, exc: Exception) -> Response:
         """Turn ``exc`` into a response with the configured exception handler."""
-        return drive_sync(_exception_flow(self, exc))
+        return drive_sync(exception_flow(self, exc))
 
     def options(  # type: ignore[override]  # DRF's handler signature (a Request), as DRF's stubs
         self, request: Request, *args: Any, **kwargs: Any
@@ -171,12 +412,12 @@ class _RestflowView(SerializerHelpers[S, SIn, SOut], drf_views.APIView):
         return Response(data, status=status.HTTP_200_OK)
 
 
-def _declares_serializer(view: SerializerHelpers[Any, Any, Any]) -> bool:
+def _declares_serializer(view: RestflowView[Any, Any, Any]) -> bool:
     return (
         view.serializer_class is not None
         or view.request_serializer_class is not None
         or view.response_serializer_class is not None
-        or _builds_serializers_in_user_code(type(view))
+        or builds_serializers_in_user_code(type(view))
     )
 
 
@@ -192,7 +433,7 @@ class _WithoutSerializer:
         return getattr(self._view, name)
 
 
-class APIView(_RestflowView[S, SIn, SOut]):
+class APIView(RestflowView[S, SIn, SOut]):
     """DRF's sync ``APIView`` with restflow's serializer split and helpers.
 
     Handlers are plain ``def`` methods returning a response.
@@ -205,212 +446,3 @@ class APIView(_RestflowView[S, SIn, SOut]):
         def put(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
         def patch(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
         def delete(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
-
-
-_CHECK_PHASES = (
-    ("perform_authentication", "aperform_authentication"),
-    ("check_permissions", "acheck_permissions"),
-    ("check_throttles", "acheck_throttles"),
-)
-
-
-class AsyncAPIView(_RestflowView[S, SIn, SOut]):
-    """DRF's ``APIView`` with an ``async def dispatch``.
-
-    The loop is DRF's: content negotiation, versioning, authentication,
-    permissions, throttles, the handler, exception handling, finalize. Async
-    hooks are awaited on the event loop; from the first sync hook on, the rest
-    of the phase runs in one worker thread. A sync handler runs in a worker
-    thread too. ``request.user`` and ``request.auth`` are set before the handler
-    runs, so async handlers read them without touching the database.
-    """
-
-    #: Always served as an async view, whatever its handlers are.
-    view_is_async = True
-
-    if TYPE_CHECKING:
-
-        async def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
-        async def post(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
-        async def put(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
-        async def patch(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
-        async def delete(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
-
-    async def dispatch(  # type: ignore[override]  # DRF's dispatch is sync; this view's is a coroutine
-        self, request: HttpRequest, *args: Any, **kwargs: Any
-    ) -> HttpResponseBase:
-        """Run DRF's request/response cycle without blocking the event loop."""
-        self.args = args
-        self.kwargs = kwargs
-        drf_request = self.initialize_request(request, *args, **kwargs)
-        self.request = drf_request
-        self.headers = self.default_response_headers
-        try:
-            await self.ainitial(drf_request, *args, **kwargs)
-            response = await self._acall_handler(drf_request, *args, **kwargs)
-        except Exception as exc:
-            response = await self.ahandle_exception(exc)
-        self.response = self.finalize_response(drf_request, response, *args, **kwargs)
-        if isinstance(request, ASGIRequest):
-            _render_on_loop_if_pure(self.response)
-        return self.response
-
-    async def ainitial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        """DRF's ``initial`` on the loop; a sync override of ``initial`` runs in a thread."""
-        # A user's ``ainitial`` reached this through super(): only a sync-name
-        # override is a different method (override_step would recurse into theirs).
-        override = sync_override_step(self, "initial", "ainitial", request, *args, **kwargs)
-        if override is not None:
-            await drive_async(_single(override))
-            return
-        self.format_kwarg = self.get_format_suffix(**kwargs)
-        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
-            request
-        )
-        request.version, request.versioning_scheme = self.determine_version(
-            request, *args, **kwargs
-        )
-        await drive_async(self._checks_flow(request))
-
-    def _checks_flow(self, request: Request) -> Flow[None]:
-        # Authentication, permissions and throttles as one flow: one hop at most.
-        for sync_name, async_name in _CHECK_PHASES:
-            override = override_step(self, sync_name, async_name, request)
-            if override is not None:
-                yield override
-            elif sync_name == "perform_authentication":
-                yield from authentication_flow(request)
-            elif sync_name == "check_permissions":
-                yield from permissions_flow(self, request)
-            else:
-                yield from throttles_flow(self, request)
-
-    async def aperform_authentication(self, request: Request) -> None:
-        """Authenticate the request; sets ``request.user`` and ``request.auth``."""
-        await drive_async(authentication_flow(request))
-
-    async def acheck_permissions(self, request: Request) -> None:
-        """Async twin of ``check_permissions``."""
-        await drive_async(permissions_flow(self, request))
-
-    async def acheck_object_permissions(self, request: Request, obj: Any) -> None:
-        """Async twin of ``check_object_permissions``."""
-        await drive_async(object_permissions_flow(self, request, obj))
-
-    async def acheck_throttles(self, request: Request) -> None:
-        """Async twin of ``check_throttles``."""
-        await drive_async(throttles_flow(self, request))
-
-    async def ahandle_exception(self, exc: Exception) -> Response:
-        """Async twin of ``handle_exception``; an async ``EXCEPTION_HANDLER`` is awaited."""
-        # As in ainitial: a user's ``ahandle_exception`` is the caller, not an override.
-        override = sync_override_step(self, "handle_exception", "ahandle_exception", exc)
-        if override is not None:
-            return cast(Response, await drive_async(_single(override)))
-        return await drive_async(_exception_flow(self, exc))
-
-    async def _acall_handler(self, request: Request, *args: Any, **kwargs: Any) -> Any:
-        method = (request.method or "").lower()
-        if method in self.http_method_names:
-            handler = getattr(self, method, self.http_method_not_allowed)
-        else:
-            handler = self.http_method_not_allowed
-        if getattr(handler, "__func__", None) is drf_views.APIView.http_method_not_allowed:
-            return handler(request, *args, **kwargs)  # raises 405: nothing to block on
-        return await acall(handler, request, *args, **kwargs)
-
-    # -- async helpers (one implementation with the sync ones: the flows) ---------
-
-    @overload
-    async def avalidated_serializer(
-        self,
-        data: Any = None,
-        *,
-        instance: Any = None,
-        partial: bool = False,
-        serializer_class: None = None,
-        **kwargs: Any,
-    ) -> SIn: ...
-    @overload
-    async def avalidated_serializer(
-        self,
-        data: Any = None,
-        *,
-        instance: Any = None,
-        partial: bool = False,
-        serializer_class: type[SX],
-        **kwargs: Any,
-    ) -> SX: ...
-    async def avalidated_serializer(
-        self,
-        data: Any = None,
-        *,
-        instance: Any = None,
-        partial: bool = False,
-        serializer_class: type[BaseSerializer[Any]] | None = None,
-        **kwargs: Any,
-    ) -> BaseSerializer[Any]:
-        """Async twin of :meth:`validated_serializer` (validation in one hop)."""
-        flow = self._validate_flow(serializer_class, data, instance, partial, kwargs)
-        return cast("BaseSerializer[Any]", await drive_async(flow))
-
-    async def aserialized_response(
-        self,
-        instance: Any,
-        *,
-        serializer_class: type[BaseSerializer[Any]] | None = None,
-        status: int | None = None,
-        headers: Mapping[str, str] | None = None,
-        many: bool = False,
-        post_fetches: Iterable[AsyncPostFetch] = (),
-    ) -> Response:
-        """Async twin of :meth:`serialized_response` (post-fetches + rendering in one hop)."""
-        flow = self._serialized_response_flow(
-            instance, serializer_class, status, headers, many, post_fetches
-        )
-        return await drive_async(flow)
-
-    async def apaginated_response(
-        self,
-        queryset: Any,
-        *,
-        serializer_class: type[BaseSerializer[Any]] | None = None,
-        headers: Mapping[str, str] | None = None,
-        post_fetches: Iterable[AsyncPostFetch] = (),
-    ) -> Response:
-        """Async twin of :meth:`paginated_response`: count, page, post-fetch, render in one hop."""
-        flow = self._paginated_response_flow(queryset, serializer_class, headers, post_fetches)
-        return await drive_async(flow)
-
-
-def _single(step: Step[Any]) -> Flow[Any]:
-    return (yield step)
-
-
-# DRF's JSON renderer encodes already-serialized data: pure CPU, safe on the loop.
-register_inline("render", JSONRenderer, FastJSONRenderer)
-
-
-def _render_on_loop_if_pure(response: HttpResponseBase) -> None:
-    """Let Django's async handler render ``response`` on the loop when that is safe.
-
-    Django's handler awaits ``response.render`` if it is a coroutine function and
-    otherwise moves it to a worker thread: one hop per request just to encode
-    JSON. For a renderer registered as pure, a coroutine ``render`` is set on
-    the instance; once called, it removes itself, so any later (sync) call uses
-    the class's own idempotent ``render``. Renderers that may do I/O (the
-    browsable API, templates) keep Django's worker-thread rendering.
-    """
-    if not isinstance(response, Response) or response.is_rendered:
-        return
-    renderer = getattr(response, "accepted_renderer", None)
-    if renderer is None or hook_mode(type(renderer), "render", "arender") is not Mode.INLINE:
-        return
-    sync_render = response.render
-
-    async def render() -> Response:
-        del response.__dict__["render"]
-        sync_render()
-        return response
-
-    response.__dict__["render"] = render

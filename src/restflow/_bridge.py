@@ -1,82 +1,45 @@
-"""The one place that knows sync from async.
+"""The one place that knows sync from async: steps, flows and their two drivers.
 
-Everything restflow runs is expressed as a *flow*: a generator that yields
-:class:`Step` objects (the I/O points) and returns a result. A flow is written
-once and driven either synchronously (:func:`drive_sync`) or on the event loop
-(:func:`drive_async`).
-
-The async driver keeps native async steps on the loop. At the first step that
-must block (a sync DRF hook, a sync ORM call, a user's sync override) it moves
-the *rest of the flow* into one worker-thread hop, so a request phase costs at
-most one hop however many sync steps it has. Inside that hop, async-capable
-steps use their sync face.
-
-Hook classes are classified once per class (:func:`hook_mode`), never probed at
-call sites.
+A flow is a generator that yields :class:`Step` objects (its I/O points) and
+returns a result; :func:`drive_sync` runs it on the calling thread and
+:func:`drive_async` on the event loop, moving the rest of the flow into one
+worker-thread hop at its first blocking step. Hooks are turned into steps here,
+from their declarations (``restflow._hooks``) and the per-class answers of
+``restflow._introspect``. See ``docs/internals.md``.
 """
 
 from __future__ import annotations
 
-import enum
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, TypeVar
 
 from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
 
+from restflow._hooks import Hook
+from restflow._introspect import Mode, Override, hook_mode, override, per_class
+
 __all__ = [
     "Flow",
-    "Mode",
-    "Override",
     "Step",
-    "acall",
     "call_step",
     "drive_async",
     "drive_sync",
     "flow_method",
     "hook_flow",
-    "hook_mode",
     "hook_step",
     "hop_count",
-    "library_hooks",
-    "method_mode",
+    "in_thread",
     "override_step",
-    "per_class",
-    "register_inline",
-    "run_sync",
+    "run_handler",
+    "single",
     "sync_override_step",
 ]
 
 T = TypeVar("T")
 R = TypeVar("R")
-P = ParamSpec("P")
-
-
-class _ClassMemo(Generic[P, R]):
-    """Memoises a function of classes and names (``functools.cache``, typed)."""
-
-    def __init__(self, fn: Callable[P, R]) -> None:
-        self._fn = fn
-        self._cache: dict[tuple[object, ...], R] = {}
-        functools.update_wrapper(self, fn)
-
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        key = (*args, *kwargs.items())
-        try:
-            return self._cache[key]
-        except KeyError:
-            value = self._cache[key] = self._fn(*args, **kwargs)
-            return value
-
-    def cache_clear(self) -> None:
-        self._cache.clear()
-
-
-def per_class(fn: Callable[P, R]) -> _ClassMemo[P, R]:
-    """Compute ``fn`` once per argument tuple (classes and names): per-class work."""
-    return _ClassMemo(fn)
 
 
 _hops = 0
@@ -87,24 +50,11 @@ def hop_count() -> int:
     return _hops
 
 
-async def run_sync(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+async def in_thread(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """Run ``fn`` in Django's thread-sensitive worker thread and count the hop."""
     global _hops
     _hops += 1
     return await sync_to_async(fn, thread_sensitive=True)(*args, **kwargs)
-
-
-class Mode(enum.Enum):
-    """How a hook is called from async code."""
-
-    #: pure and non-blocking: called directly on the loop
-    INLINE = "inline"
-    #: a restflow async hook: ``a<name>`` is awaited, ``<name>`` is its sync face
-    NATIVE = "native"
-    #: an adrf-style hook whose DRF-named method itself is ``async def``
-    ADRF = "adrf"
-    #: a sync hook that may block: runs in a worker thread
-    BLOCKING = "blocking"
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +159,7 @@ async def drive_async(flow: Flow[R]) -> R:
         return result
     while True:
         if step.arun is None and not step.inline:
-            return await run_sync(_finish_sync, flow, step)
+            return await in_thread(_finish_sync, flow, step)
         try:
             if step.arun is not None:
                 value, exc = await step.arun(), None
@@ -224,188 +174,103 @@ async def drive_async(flow: Flow[R]) -> R:
             return done
 
 
-# --- classifying hooks, once per class ------------------------------------
-
-_LIBRARY_ROOTS = frozenset({"rest_framework", "restflow"})
+# --- hooks as steps ----------------------------------------------------------
 
 
-def _definer(cls: type, name: str) -> tuple[int, type] | None:
-    for index, klass in enumerate(cls.__mro__):
-        if name in klass.__dict__:
-            return index, klass
-    return None
-
-
-def _is_library(klass: type) -> bool:
-    return klass.__module__.split(".", 1)[0] in _LIBRARY_ROOTS
-
-
-#: DRF classes whose sync hook is pure (reads request state only): called on
-#: the loop without a hop. Exact classes only: a subclass may do I/O.
-_INLINE_SAFE: dict[str, frozenset[type]] = {}
-
-
-def register_inline(sync_name: str, *classes: type) -> None:
-    """Declare ``classes``' ``sync_name`` hook pure enough for the event loop."""
-    _INLINE_SAFE[sync_name] = _INLINE_SAFE.get(sync_name, frozenset()) | frozenset(classes)
-    hook_mode.cache_clear()
+def single(step: Step[T]) -> Flow[T]:
+    """A flow of one step: ``yield from single(step)`` reads as ``T``."""
+    value: T = yield step
+    return value
 
 
 @per_class
-def hook_mode(cls: type, sync_name: str, async_name: str) -> Mode:
-    """Classify how ``cls`` provides a hook. Cached per class.
+def flow_method(cls: type, hook: Hook) -> str | None:
+    """The flow method behind ``cls``'s ``hook``, if it joins flows.
 
-    The more derived definition wins: a user's sync override of
-    ``has_permission`` on a subclass of a restflow async permission is honoured
-    (in a thread) rather than bypassed by the inherited ``ahas_permission``.
-    """
-    if cls in _INLINE_SAFE.get(sync_name, frozenset()):
-        return Mode.INLINE
-    sync_def = _definer(cls, sync_name)
-    async_def = _definer(cls, async_name)
-    if async_def is not None and (
-        sync_def is None or async_def[0] <= sync_def[0] or _is_library(sync_def[1])
-    ):
-        # Only a user's own sync override outranks the async twin: DRF's or
-        # restflow's sync method is the library default (a restflow battery lists
-        # DRF's class first in its bases, so its ``a`` method may sit later in the MRO).
-        return Mode.NATIVE
-    if sync_def is not None and iscoroutinefunction(sync_def[1].__dict__[sync_name]):
-        return Mode.ADRF
-    return Mode.BLOCKING
-
-
-@per_class
-def flow_method(cls: type, sync_name: str, async_name: str) -> str | None:
-    """The flow method behind ``cls``'s hook ``sync_name``, if it joins flows.
-
-    A restflow hook class lists, in ``flow_methods``, the generator methods
-    that implement its DRF hooks (``{"allow_request": "allow_flow"}``). Callers
-    then ``yield from`` that flow instead of calling the hook, so its I/O shares
-    the request phase's single worker-thread hop. A user's override of the hook
+    A restflow hook class lists, in ``flow_methods``, the generator methods that
+    implement its DRF hooks (``{ALLOW_REQUEST: "allow_flow"}``). Callers then
+    ``yield from`` that flow instead of calling the hook, so its I/O shares the
+    request phase's single worker-thread hop. A user's override of the hook
     (sync or async) takes precedence and is called as a hook.
     """
-    name: str | None = getattr(cls, "flow_methods", {}).get(sync_name)
-    if name is None or method_mode(cls, sync_name, async_name)[0] is not Override.DEFAULT:
+    methods: Mapping[Hook, str] = getattr(cls, "flow_methods", {})
+    name = methods.get(hook)
+    if name is None or override(cls, hook)[0] is not Override.DEFAULT:
         return None
     return name
 
 
-def hook_flow(hook: Any, sync_name: str, async_name: str, *args: Any) -> Flow[Any]:
-    """Call ``hook``'s hook: through its own flow when it has one, else as one step."""
-    name = flow_method(type(hook), sync_name, async_name)
+def hook_flow(obj: Any, hook: Hook, *args: Any) -> Flow[Any]:
+    """Call ``obj``'s ``hook``: through its own flow when it has one, else as one step."""
+    name = flow_method(type(obj), hook)
     if name is not None:
-        return (yield from getattr(hook, name)(*args))
-    return (yield hook_step(hook, sync_name, async_name, *args))
+        return (yield from getattr(obj, name)(*args))
+    return (yield hook_step(obj, hook, *args))
 
 
-def hook_step(
-    hook: Any, sync_name: str, async_name: str, *args: Any, prefer_sync: bool = False
-) -> Step[Any]:
-    """The step that calls ``hook``'s hook method with ``args``.
+def hook_step(obj: Any, hook: Hook, *args: Any, prefer_sync: bool = False) -> Step[Any]:
+    """The step that calls ``obj``'s ``hook`` with ``args``.
 
+    restflow's own async twin is the same algorithm as its sync face: inside a
+    worker-thread hop the sync face runs. A twin the user's class defines is
+    always the one that runs (awaited on the loop, also from inside a hop).
     ``prefer_sync`` is for steps whose flow blocks right after anyway (a page
-    that is rendered next): an async-capable hook then uses its sync face and
-    shares the flow's single worker-thread hop instead of taking its own.
+    that is rendered next): restflow's async-capable hook then uses its sync
+    face and shares the flow's single hop instead of taking its own.
     """
-    mode = hook_mode(type(hook), sync_name, async_name)
-    if mode is Mode.NATIVE and prefer_sync:
-        return Step.blocking(getattr(hook, sync_name), *args)
-    if mode is Mode.NATIVE:
-        return Step.either(getattr(hook, sync_name), getattr(hook, async_name), *args)
-    if mode is Mode.ADRF:
-        return Step.awaiting(getattr(hook, sync_name), *args)
+    mode = hook_mode(type(obj), hook)
+    sync = getattr(obj, hook.name)
     if mode is Mode.INLINE:
-        return Step.pure(getattr(hook, sync_name), *args)
-    return Step.blocking(getattr(hook, sync_name), *args)
+        return Step.pure(sync, *args)
+    if mode is Mode.BLOCKING or (mode is Mode.NATIVE and prefer_sync):
+        return Step.blocking(sync, *args)
+    if mode is Mode.ADRF:
+        return Step.awaiting(sync, *args)
+    twin = getattr(obj, hook.twin or hook.name)
+    if mode is Mode.TWIN:
+        return Step.awaiting(twin, *args)
+    return Step.either(sync, twin, *args)
 
 
-class Override(enum.Enum):
-    """Which implementation of a view hook a view class uses."""
-
-    #: neither name is overridden outside DRF/restflow: use the library flow
-    DEFAULT = "default"
-    #: the user's ``a<name>`` (or an ``async def <name>``) is awaited
-    ASYNC = "async"
-    #: the user's sync ``<name>`` runs in a worker thread
-    SYNC = "sync"
-
-
-@per_class
-def method_mode(cls: type, sync_name: str, async_name: str) -> tuple[Override, str]:
-    """Which override of a view hook pair applies, and the attribute to call.
-
-    Users override DRF's sync name or restflow's ``a`` twin; when both are
-    overridden the async one wins, as the design promises.
-    """
-    async_def = _definer(cls, async_name)
-    if async_def is not None and not _is_library(async_def[1]):
-        return Override.ASYNC, async_name
-    sync_def = _definer(cls, sync_name)
-    if sync_def is not None and not _is_library(sync_def[1]):
-        if iscoroutinefunction(sync_def[1].__dict__[sync_name]):
-            return Override.ASYNC, sync_name
-        return Override.SYNC, sync_name
-    return Override.DEFAULT, sync_name
-
-
-@per_class
-def library_hooks(cls: type, names: tuple[str, ...]) -> bool:
-    """True when none of ``cls``'s sync hooks ``names`` is a user's override.
-
-    Batteries use it to keep DRF's pure algorithm on the loop: a subclass that
-    overrides one of the hooks it calls may do I/O, so it runs in a thread.
-    Only the sync names are asked about: a user's ``a`` method that calls
-    ``super()`` keeps the fast path.
-    """
-    return all(method_mode(cls, name, name)[0] is Override.DEFAULT for name in names)
-
-
-def override_step(
-    view: Any, sync_name: str, async_name: str, /, *args: Any, **kwargs: Any
-) -> Step[Any] | None:
+def override_step(view: Any, hook: Hook, /, *args: Any, **kwargs: Any) -> Step[Any] | None:
     """The step that calls a user's override of a view hook, or None if there is none.
 
     ``None`` tells the caller to run restflow's own implementation inline in
     its flow. A sync override becomes a blocking step (a worker thread on the
     async path); an async one is awaited.
     """
-    override, attr = method_mode(type(view), sync_name, async_name)
-    if override is Override.DEFAULT:
+    which, attr = override(type(view), hook)
+    if which is Override.DEFAULT:
         return None
     method = getattr(view, attr)
-    if override is Override.ASYNC:
+    if which is Override.ASYNC:
         return Step.awaiting(method, *args, **kwargs)
     return Step.blocking(method, *args, **kwargs)
 
 
-def sync_override_step(
-    view: Any, sync_name: str, async_name: str, /, *args: Any, **kwargs: Any
-) -> Step[Any] | None:
-    """Like :func:`override_step`, for use inside restflow's own ``async_name`` method.
+def sync_override_step(view: Any, hook: Hook, /, *args: Any, **kwargs: Any) -> Step[Any] | None:
+    """Like :func:`override_step`, for use inside restflow's own twin of ``hook``.
 
-    Only a user's override of DRF's ``sync_name`` counts here: an override of
-    ``async_name`` is the very method that called in (through ``super()``), and
-    calling it again would recurse forever.
+    Only a user's override of DRF's name counts here: an override of the twin
+    is the very method that called in (through ``super()``), and calling it
+    again would recurse forever.
     """
-    if method_mode(type(view), sync_name, async_name)[1] != sync_name:
+    if override(type(view), hook)[1] != hook.name:
         return None
-    return override_step(view, sync_name, async_name, *args, **kwargs)
+    return override_step(view, hook, *args, **kwargs)
 
 
-def call_step(
-    view: Any, sync_name: str, async_name: str, /, *args: Any, **kwargs: Any
-) -> Step[Any]:
+def call_step(view: Any, hook: Hook, /, *args: Any, **kwargs: Any) -> Step[Any]:
     """Like :func:`override_step`, but the default implementation is a pure step."""
-    step = override_step(view, sync_name, async_name, *args, **kwargs)
-    return step if step is not None else Step.pure(getattr(view, sync_name), *args, **kwargs)
+    step = override_step(view, hook, *args, **kwargs)
+    return step if step is not None else Step.pure(getattr(view, hook.name), *args, **kwargs)
 
 
-async def acall(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+async def run_handler(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     """Await ``fn`` if it is async; else run it in a worker thread (awaiting what it returns)."""
     if iscoroutinefunction(fn):
         return await fn(*args, **kwargs)
-    result = await run_sync(fn, *args, **kwargs)
+    result = await in_thread(fn, *args, **kwargs)
     if inspect.isawaitable(result):
         result = await result
     return result

@@ -16,7 +16,9 @@ from rest_framework import exceptions
 from rest_framework import permissions as drf_permissions
 from rest_framework.request import Request, wrap_attributeerrors
 
-from restflow._bridge import Flow, hook_flow, register_inline
+from restflow import _hooks as hooks
+from restflow._bridge import Flow, hook_flow
+from restflow._hooks import Hook
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
@@ -30,17 +32,6 @@ __all__ = [
     "verdict_flow",
 ]
 
-# DRF's stock permissions only read request.user / request.method, which are
-# set before permissions run: no I/O, so no reason to leave the loop.
-for _name in ("has_permission", "has_object_permission"):
-    register_inline(
-        _name,
-        drf_permissions.AllowAny,
-        drf_permissions.IsAuthenticated,
-        drf_permissions.IsAdminUser,
-        drf_permissions.IsAuthenticatedOrReadOnly,
-    )
-
 
 def authentication_flow(request: Request) -> Flow[None]:
     """Authenticate ``request`` as DRF's ``Request._authenticate`` does."""
@@ -48,9 +39,7 @@ def authentication_flow(request: Request) -> Flow[None]:
     with wrap_attributeerrors():
         for authenticator in request.authenticators or ():
             try:
-                user_auth = yield from hook_flow(
-                    authenticator, "authenticate", "aauthenticate", request
-                )
+                user_auth = yield from hook_flow(authenticator, hooks.AUTHENTICATE, request)
             except exceptions.APIException:
                 drf_request._not_authenticated()
                 raise
@@ -70,9 +59,9 @@ class FlowPermission:
     called through that override instead.
     """
 
-    flow_methods: ClassVar[Mapping[str, str]] = {
-        "has_permission": "permission_flow",
-        "has_object_permission": "object_permission_flow",
+    flow_methods: ClassVar[Mapping[Hook, str]] = {
+        hooks.HAS_PERMISSION: "permission_flow",
+        hooks.HAS_OBJECT_PERMISSION: "object_permission_flow",
     }
 
     def permission_flow(self, request: Request, view: APIView) -> Flow[bool]:
@@ -117,13 +106,9 @@ def verdict_flow(
         allowed, _ = yield from verdict_flow(composite.op1, request, view, obj, on_object=on_object)
         return (not allowed), permission
     if on_object:
-        allowed = yield from hook_flow(
-            permission, "has_object_permission", "ahas_object_permission", request, view, obj
-        )
+        allowed = yield from hook_flow(permission, hooks.HAS_OBJECT_PERMISSION, request, view, obj)
     else:
-        allowed = yield from hook_flow(
-            permission, "has_permission", "ahas_permission", request, view
-        )
+        allowed = yield from hook_flow(permission, hooks.HAS_PERMISSION, request, view)
     return bool(allowed), permission
 
 
@@ -155,7 +140,7 @@ def throttles_flow(view: APIView, request: Request) -> Flow[None]:
     """DRF's ``check_throttles``: every throttle is asked; the longest wait is reported."""
     durations: list[float | None] = []
     for throttle in view.get_throttles():
-        allowed = yield from hook_flow(throttle, "allow_request", "aallow_request", request, view)
+        allowed = yield from hook_flow(throttle, hooks.ALLOW_REQUEST, request, view)
         if not allowed:
             durations.append(throttle.wait())
     if durations:

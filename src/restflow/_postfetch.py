@@ -31,7 +31,8 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from typing_extensions import TypeVar
 
-from restflow._bridge import run_sync
+from restflow._bridge import in_thread
+from restflow._introspect import replaces
 from restflow._postfetch_plan import Key as _Key
 from restflow._postfetch_plan import Plan, Unplannable, compile_plan
 
@@ -291,7 +292,7 @@ class PostFetch(Generic[Row]):
 
     def _rows(self, keys: Sequence[_Key]) -> Iterator[tuple[_Key, Any]]:
         """(key, row) for each related row of ``keys``, in order; one query."""
-        if type(self).get_queryset is _DEFAULT_GET_QUERYSET:
+        if not replaces(type(self), PostFetch, "get_queryset"):
             alias = self._queryset.db
             plan = self._plan(alias, len(keys))
             if plan is not None and plan.sql is None:
@@ -333,7 +334,7 @@ class PostFetch(Generic[Row]):
         """
         if not isinstance(items, QuerySet) and not items:
             return
-        await run_sync(self.fetch, items)
+        await in_thread(self.fetch, items)
 
     def _key_of(self, item: Any) -> _Key:
         if isinstance(item, (dict, Mapping)):
@@ -391,6 +392,3 @@ class _Unshared:
     """Stands for a query that cannot be pickled: equal to nothing but itself."""
 
     __slots__ = ()
-
-
-_DEFAULT_GET_QUERYSET = PostFetch.get_queryset

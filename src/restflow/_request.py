@@ -22,8 +22,9 @@ from typing import Any, TypeVar
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.request import Empty, Request
 
-from restflow import parsers
-from restflow._bridge import Mode, Step, hook_mode, register_inline
+from restflow import _hooks as hooks
+from restflow._bridge import Step
+from restflow._introspect import Mode, hook_mode
 
 __all__ = ["PARSE_ON_LOOP_MAX_BYTES", "BoundedRequest", "parsing_step", "read_data"]
 
@@ -33,9 +34,6 @@ T = TypeVar("T")
 #: and form parsers, restflow's JSON parser), is parsed on the event loop: that
 #: costs less than a worker-thread hop. Larger bodies are parsed in a thread.
 PARSE_ON_LOOP_MAX_BYTES = 16 * 1024
-
-# Decoding a JSON or form body is pure CPU: on the loop when the body is small.
-register_inline("parse", JSONParser, FormParser, parsers.JSONParser)
 
 
 def _content_length(request: Request) -> int:
@@ -63,7 +61,7 @@ def parse_may_block(request: Request) -> bool:
     if request.negotiator is None or not request.parsers:
         return False
     parser = request.negotiator.select_parser(request, request.parsers)
-    return parser is not None and hook_mode(type(parser), "parse", "aparse") is not Mode.INLINE
+    return parser is not None and hook_mode(type(parser), hooks.PARSE) is not Mode.INLINE
 
 
 def parsing_step(request: Request, fn: Callable[..., T], /, *args: Any) -> Step[T]:

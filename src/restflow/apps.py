@@ -1,7 +1,7 @@
 """The optional ``restflow`` Django app: add ``"restflow"`` to ``INSTALLED_APPS``.
 
-It only registers restflow's system checks (see :mod:`restflow.checks`); restflow
-works without it.
+It only registers restflow's system checks (see :mod:`restflow.checks`, and
+:func:`restflow.conf.check_settings`); restflow works without it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ class RestflowConfig(AppConfig):
 
     def ready(self) -> None:
         from restflow import checks as restflow_checks
+        from restflow.conf import check_settings
 
+        checks.register(check_settings, "restflow")
         checks.register(restflow_checks.check_async_views, "restflow", checks.Tags.urls)
         checks.register(restflow_checks.check_serializer_types, "restflow")

@@ -1,67 +1,12 @@
 """``get_asgi_application()``: Django's ASGI handler with pooled request threads.
 
-Django runs every request's thread-sensitive sync work (sync middleware, signal
-receivers such as ``close_old_connections``, sync views, restflow's worker-thread
-hops) on one thread per request, so that the request's database connection is
-used by one thread only. The stock handler gets that thread by creating a new
-``ThreadPoolExecutor`` for every request and shutting it down afterwards: two
-thread starts per request, and persistent database connections that are never
-reused (each request opens its connection on a brand-new thread).
-
-:class:`ASGIHandler` lends each request a single-thread executor from a pool
-instead (asgiref's ``ThreadSensitiveContext(executor=...)``) and takes it back
-when the request is done. One request still runs its sync work on one thread,
-and no two requests share a thread at the same time; threads, and the
-connections Django keeps on them, are reused.
-
-Django's own signal receivers cost no thread hop. Django sends
-``request_started`` before the view and closes the response after it, and each
-of those runs its sync receivers in a hop to the request's thread: two hops a
-request, even for a view that never leaves the event loop. None of Django's own
-receivers there needs a hop of its own:
-
-- ``reset_queries`` and ``close_old_connections`` tidy the connections *of the
-  request's thread*. restflow runs the ``request_started`` pair on that thread
-  just before the request's first piece of sync work there, in the same hop, and
-  the ``request_finished`` ``close_old_connections`` on that thread after the
-  response is sent, queued ahead of any later request's work on the thread. A
-  request that never uses its thread (an all-async path) runs neither: its
-  thread's connections are as the previous request left them.
-- ``reset_urlconf`` resets a context-local setting and runs on the event loop;
-  so does ``close_caches`` when no cache the request opened has a ``close()`` of
-  its own (Django's local-memory, database, file and Redis caches have none).
-- Closing the response closes the request's body on the loop, as Django's
-  handler does; a response with other resources (a file, uploaded files) is
-  closed by Django's ``response.close()`` in a hop.
-
-Any other sync receiver (yours, or a library's) makes restflow send the signal
-exactly as Django does, in a hop, with every receiver in order. Async receivers
-are awaited on the loop, as Django's ``asend`` does. So ``CONN_MAX_AGE = 0``
-still closes a connection at the end of every request that used it, and
-``CONN_MAX_AGE > 0`` keeps it open on that thread for the next request that
-borrows it, as a threaded WSGI server does; an expired connection is closed
-before the next request that uses the thread touches it. A request that ends
-without ``request_finished`` (an exception escaping the handler, a cancelled
-task) gets the same ``close_old_connections`` queued on its thread before the
-thread is lent again. An executor retired from the pool closes its thread's
-connections first.
-
-Sizing (keyword arguments, else settings, else the defaults):
-
-- ``max_executors`` (``RESTFLOW_ASGI_MAX_EXECUTORS``, default 256): how many
-  requests may hold a thread at once. A request that arrives when all are lent
-  out waits (first come, first served) for one to come back; it has not read its
-  body yet. As with a threaded WSGI server, a request that waits on another
-  request of the same process (an HTTP call to itself) can then deadlock: keep
-  this above the concurrency such patterns need.
-- ``max_idle_executors`` (``RESTFLOW_ASGI_MAX_IDLE_EXECUTORS``, default 64): how
-  many returned executors are kept for reuse; beyond that a returned executor is
-  retired (connections closed, thread ended). It also bounds the persistent
-  database connections idle threads keep open.
-
-Serve it as Django's own: ``application = get_asgi_application()`` in
-``asgi.py``. Unlike Django's handler it also answers the ASGI ``lifespan``
-protocol; on shutdown it closes the pooled threads' connections.
+Each request borrows a single-thread executor from a pool instead of starting a
+new one, so threads and the database connections Django keeps on them are
+reused; Django's own request signals cost no thread hop. Serve it as Django's
+own (``application = get_asgi_application()``); it also answers ``lifespan``.
+Sizing: ``max_executors`` (``RESTFLOW_ASGI_MAX_EXECUTORS``, default 256) and
+``max_idle_executors`` (``RESTFLOW_ASGI_MAX_IDLE_EXECUTORS``, default 64). How it
+works, and what changes against Django's handler: ``docs/internals.md``.
 """
 
 from __future__ import annotations
@@ -90,6 +35,8 @@ from django.db import close_old_connections, connections, reset_queries
 from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix
+
+from restflow._introspect import replaces
 
 __all__ = ["ASGIHandler", "ExecutorPool", "get_asgi_application"]
 
@@ -323,7 +270,8 @@ def _runs_on_loop(receiver: Callable[..., object]) -> bool:
         return True
     if receiver is close_caches:
         return all(
-            type(cache).close is BaseCache.close for cache in caches.all(initialized_only=True)
+            not replaces(type(cache), BaseCache, "close")
+            for cache in caches.all(initialized_only=True)
         )
     return False
 

@@ -29,7 +29,9 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from typing_extensions import override
 
+from restflow import _hooks as hooks
 from restflow._bridge import Flow, Step, drive_async, drive_sync, override_step
+from restflow._hooks import Hook
 from restflow._request import parsing_step
 from restflow.protocols import AsyncBaseAuthentication, UserAuthTuple
 
@@ -84,7 +86,7 @@ class _HeaderCredentials(AsyncBaseAuthentication):
     """
 
     #: The authentication as a flow, so it shares the request phase's worker-thread hop.
-    flow_methods: ClassVar[Mapping[str, str]] = {"authenticate": "authenticate_flow"}
+    flow_methods: ClassVar[Mapping[Hook, str]] = {hooks.AUTHENTICATE: "authenticate_flow"}
     _drf_authenticate: ClassVar[Callable[[Any, Request], object]]
 
     @override
@@ -97,9 +99,7 @@ class _HeaderCredentials(AsyncBaseAuthentication):
         credentials = _credentials(self, type(self)._drf_authenticate, request)
         if credentials is None:
             return None
-        step = override_step(
-            self, "authenticate_credentials", "aauthenticate_credentials", *credentials
-        )
+        step = override_step(self, hooks.AUTHENTICATE_CREDENTIALS, *credentials)
         if step is None:
             return (yield from self._credentials_flow(*credentials))
         checked: UserAuthTuple = yield step
@@ -201,7 +201,7 @@ class SessionAuthentication(drf_authentication.SessionAuthentication, AsyncBaseA
     """
 
     #: The authentication as a flow, so it shares the request phase's worker-thread hop.
-    flow_methods: ClassVar[Mapping[str, str]] = {"authenticate": "authenticate_flow"}
+    flow_methods: ClassVar[Mapping[Hook, str]] = {hooks.AUTHENTICATE: "authenticate_flow"}
 
     @override
     async def aauthenticate(self, request: Request) -> UserAuthTuple | None:

@@ -1,8 +1,9 @@
 """System checks of the optional ``restflow`` app (add ``"restflow"`` to ``INSTALLED_APPS``).
 
-- ``restflow.I001`` (info): an async view is configured with a sync hook (say DRF's
-  ``SessionAuthentication`` or ``DjangoModelPermissions``). It works, in a worker
-  thread; the message names the hook so a native async one can replace it.
+- ``restflow.I001`` (info, opt-in with ``RESTFLOW = {"REPORT_SYNC_HOOKS": True}``): an
+  async view is configured with a sync hook (say DRF's ``SessionAuthentication`` or
+  django-filter's ``DjangoFilterBackend``). It works, in a worker thread; the message
+  names the hook, and the hint restflow's async counterpart where there is one.
 - ``restflow.W001`` (warning): a serializer declared as ``ModelSerializer[M, TIn, TOut]``
   (or ``Serializer[TIn, TOut]``) whose ``TOut`` TypedDict keys differ from its readable
   fields, or whose ``TIn`` keys differ from its writable fields.
@@ -12,17 +13,22 @@ Silence either with Django's ``SILENCED_SYSTEM_CHECKS``.
 
 from __future__ import annotations
 
+import importlib
 import typing
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.apps import AppConfig
 from django.core.checks import CheckMessage, Info, Warning
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.serializers import BaseSerializer
 
-from restflow._apiview import AsyncAPIView
-from restflow._bridge import Mode, hook_mode
+from restflow import _hooks as hooks
+from restflow._asyncview import AsyncAPIView
+from restflow._hooks import Hook
+from restflow._introspect import Mode, hook_mode
+from restflow.conf import settings
 from restflow.serializers import ModelSerializer, Serializer
 
 __all__ = [
@@ -32,12 +38,23 @@ __all__ = [
     "sync_hook_messages",
 ]
 
-#: (view attribute, sync hook name, async hook name, what the hook is)
-_HOOKS: tuple[tuple[str, str, str, str], ...] = (
-    ("authentication_classes", "authenticate", "aauthenticate", "authentication class"),
-    ("permission_classes", "has_permission", "ahas_permission", "permission class"),
-    ("throttle_classes", "allow_request", "aallow_request", "throttle class"),
-    ("filter_backends", "filter_queryset", "afilter_queryset", "filter backend"),
+#: (view attribute, the hook its classes provide, what such a class is, restflow's module)
+_CONFIGURED: tuple[tuple[str, Hook, str, str], ...] = (
+    (
+        "authentication_classes",
+        hooks.AUTHENTICATE,
+        "authentication class",
+        "restflow.authentication",
+    ),
+    ("permission_classes", hooks.HAS_PERMISSION, "permission class", "restflow.permissions"),
+    ("throttle_classes", hooks.ALLOW_REQUEST, "throttle class", "restflow.throttling"),
+    ("filter_backends", hooks.BACKEND_FILTER_QUERYSET, "filter backend", "restflow.filters"),
+    (
+        "pagination_class",
+        hooks.PAGINATOR_PAGINATE_QUERYSET,
+        "pagination class",
+        "restflow.pagination",
+    ),
 )
 
 
@@ -49,25 +66,44 @@ def _classes(value: Any) -> list[type]:
     return []  # composed permissions (``A | B``) and dotted paths are not inspected
 
 
+def _counterpart(hook: type, module: str, declared: Hook) -> str | None:
+    """restflow's async class of the same name as ``hook``, if there is one."""
+    counterpart = getattr(importlib.import_module(module), hook.__name__, None)
+    if (
+        not isinstance(counterpart, type)
+        or counterpart is hook
+        or hook_mode(counterpart, declared) is Mode.BLOCKING
+    ):
+        return None
+    return f"{module}.{hook.__name__}"
+
+
+def _hint(hook: type, kind: str, module: str, declared: Hook) -> str:
+    counterpart = _counterpart(hook, module, declared)
+    if counterpart is not None:
+        return f"Use {counterpart}, its async counterpart, to keep it on the event loop."
+    return (
+        f"It works as it is. To keep it on the event loop, give the {kind} (or a subclass) "
+        f"an `async def {declared.twin}` doing the same work."
+    )
+
+
 def sync_hook_messages(views: Iterable[type]) -> list[CheckMessage]:
     """``restflow.I001`` for every sync hook configured on an async view in ``views``."""
     messages: list[CheckMessage] = []
     for view in views:
         if not issubclass(view, AsyncAPIView):
             continue
-        configured = [*_HOOKS, ("pagination_class", "paginate_queryset", "apaginate_queryset", "")]
-        for attribute, sync_name, async_name, what in configured:
+        for attribute, declared, kind, module in _CONFIGURED:
             for hook in _classes(getattr(view, attribute, None)):
-                if hook_mode(hook, sync_name, async_name) is not Mode.BLOCKING:
+                if hook_mode(hook, declared) is not Mode.BLOCKING:
                     continue
-                kind = what or "pagination class"
                 messages.append(
                     Info(
                         f"{view.__module__}.{view.__qualname__}.{attribute} includes "
                         f"{hook.__module__}.{hook.__qualname__}, a sync {kind}: on this "
                         "async view it runs in a worker thread.",
-                        hint=f"Use an async {kind} (one with `{async_name}`, such as "
-                        f"restflow's) to keep it on the event loop.",
+                        hint=_hint(hook, kind, module, declared),
                         obj=view,
                         id="restflow.I001",
                     )
@@ -183,7 +219,16 @@ def _serializer_classes(views: Iterable[type]) -> list[type]:
 def check_async_views(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """The registered check behind ``restflow.I001``: the views of the root URLconf."""
+    """The registered check behind ``restflow.I001``: the views of the root URLconf.
+
+    Quiet unless ``RESTFLOW["REPORT_SYNC_HOOKS"]`` is true (an invalid ``RESTFLOW`` is
+    reported by ``restflow.E001`` instead).
+    """
+    try:
+        if not settings.REPORT_SYNC_HOOKS:
+            return []
+    except ImproperlyConfigured:
+        return []
     views = dict.fromkeys(_url_views(get_resolver().url_patterns))
     return sync_hook_messages(views)
 

@@ -9,8 +9,10 @@
     from restflow.conf import settings
     settings.JSON_MAX_DEPTH  # -> 64
 
-Unknown keys and values of the wrong type raise ``ImproperlyConfigured`` when
-the settings are first read. The object is rebuilt whenever Django's
+Unknown keys and values of the wrong type are the system-check error
+``restflow.E001`` at start-up (``manage.py check``, ``runserver``, ``migrate``,
+when ``"restflow"`` is in ``INSTALLED_APPS``), and raise ``ImproperlyConfigured``
+when the settings are first read. The object is rebuilt whenever Django's
 ``setting_changed`` signal reports a change to ``RESTFLOW`` (as
 ``override_settings`` does in tests).
 """
@@ -25,10 +27,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings as django_settings
+from django.core.checks import CheckMessage, Error
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 
-__all__ = ["RestflowSettings", "settings"]
+__all__ = ["RestflowSettings", "check_settings", "settings"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +56,12 @@ class RestflowSettings:
     #: and classes the compiler does not know keep DRF's code). ``False`` renders
     #: every response with DRF's ``to_representation``.
     COMPILED_SERIALIZERS: bool = True
+
+    #: Report each sync hook configured on an async view (system check
+    #: ``restflow.I001``, info). Off by default: a sync hook works (in a worker
+    #: thread), and the patterns the docs recommend use some. Turn it on to
+    #: audit where requests leave the event loop.
+    REPORT_SYNC_HOOKS: bool = False
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> RestflowSettings:
@@ -115,6 +124,23 @@ class _LazySettings:
 
 
 _lazy = _LazySettings()
+
+
+def check_settings(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:
+    """The system check ``restflow.E001``: ``settings.RESTFLOW`` has an unknown key or a
+    value of the wrong type (registered by the ``restflow`` app)."""
+    try:
+        RestflowSettings.from_mapping(getattr(django_settings, "RESTFLOW", {}))
+    except ImproperlyConfigured as error:
+        return [
+            Error(
+                str(error),
+                hint="Fix the key or the value; the settings reference lists each key.",
+                id="restflow.E001",
+            )
+        ]
+    return []
+
 
 if TYPE_CHECKING:
     #: The current restflow settings (typed as :class:`RestflowSettings`).

@@ -35,7 +35,8 @@ from rest_framework.request import Request
 from rest_framework.schemas.inspectors import ViewInspector
 from rest_framework.throttling import BaseThrottle
 
-from restflow._apiview import APIView, AsyncAPIView
+from restflow._apiview import APIView
+from restflow._asyncview import AsyncAPIView
 
 if TYPE_CHECKING:
     from rest_framework.permissions import _PermissionClass  # a class, or DRF's & | ~ holders

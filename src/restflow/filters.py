@@ -23,7 +23,9 @@ from django.db.models import Model, QuerySet
 from rest_framework import filters as drf_filters
 from rest_framework.request import Request
 
-from restflow._bridge import Override, library_hooks, method_mode, register_inline, run_sync
+from restflow import _hooks as hooks
+from restflow._bridge import in_thread
+from restflow._introspect import Override, keeps_library, override
 from restflow.protocols import AsyncBaseFilterBackend
 
 if TYPE_CHECKING:
@@ -34,29 +36,13 @@ __all__ = ["OrderingFilter", "SearchFilter"]
 _M = TypeVar("_M", bound=Model)
 _Row = TypeVar("_Row")
 
-# DRF's SearchFilter reads the query string, the view's ``search_fields`` and
-# the model's ``_meta``, and builds ``Q``/``Exists`` expressions on a lazy
-# queryset: it never queries the database, so it may run on the event loop.
-# DRF's OrderingFilter is not registered: without ``ordering_fields`` it calls
-# the view's ``get_serializer_class()``, which may be a user's override doing
-# I/O. restflow's OrderingFilter below checks for that per view class.
-register_inline("filter_queryset", drf_filters.SearchFilter)
-
-_SEARCH_HOOKS = (
-    "filter_queryset",
-    "get_search_fields",
-    "get_search_terms",
-    "construct_search",
-    "must_call_distinct",
-)
-_ORDERING_HOOKS = (
-    "filter_queryset",
-    "get_ordering",
-    "get_default_ordering",
-    "get_default_valid_fields",
-    "get_valid_fields",
-    "remove_invalid_fields",
-)
+# DRF's SearchFilter builds ``Q``/``Exists`` expressions on a lazy queryset and
+# never queries: ``restflow._hooks`` lists it as pure. DRF's OrderingFilter is
+# not: without ``ordering_fields`` it calls the view's ``get_serializer_class()``,
+# which may be a user's override doing I/O. restflow's OrderingFilter below
+# checks for that per view class.
+_SEARCH_HOOKS = (hooks.BACKEND_FILTER_QUERYSET, *hooks.SEARCH_PARTS)
+_ORDERING_HOOKS = (hooks.BACKEND_FILTER_QUERYSET, *hooks.ORDERING_PARTS)
 
 
 class _DRFAlgorithm(AsyncBaseFilterBackend):
@@ -72,7 +58,7 @@ class _DRFAlgorithm(AsyncBaseFilterBackend):
         """
         if self._runs_on_loop(request, view):
             return self.filter_queryset(request, queryset, view)
-        return await run_sync(self.filter_queryset, request, queryset, view)
+        return await in_thread(self.filter_queryset, request, queryset, view)
 
     def _runs_on_loop(self, request: Request, view: APIView) -> bool:
         raise NotImplementedError
@@ -89,7 +75,7 @@ class SearchFilter(drf_filters.SearchFilter, _DRFAlgorithm):
     def _runs_on_loop(self, request: Request, view: APIView) -> bool:
         # Override ``get_search_fields``, ``construct_search``, ... and restflow
         # runs your code in a worker thread.
-        return library_hooks(type(self), _SEARCH_HOOKS)
+        return keeps_library(type(self), _SEARCH_HOOKS)
 
 
 class OrderingFilter(drf_filters.OrderingFilter, _DRFAlgorithm):
@@ -103,7 +89,7 @@ class OrderingFilter(drf_filters.OrderingFilter, _DRFAlgorithm):
     def _runs_on_loop(self, request: Request, view: APIView) -> bool:
         # Override ``get_ordering``, ``get_valid_fields``, ... and restflow runs
         # your code in a worker thread.
-        return library_hooks(type(self), _ORDERING_HOOKS) and not self._asks_user_serializer(
+        return keeps_library(type(self), _ORDERING_HOOKS) and not self._asks_user_serializer(
             request, view
         )
 
@@ -115,5 +101,4 @@ class OrderingFilter(drf_filters.OrderingFilter, _DRFAlgorithm):
             return False
         if getattr(view, "ordering_fields", self.ordering_fields) is not None:
             return False
-        override, _ = method_mode(type(view), "get_serializer_class", "aget_serializer_class")
-        return override is not Override.DEFAULT
+        return override(type(view), hooks.GET_SERIALIZER_CLASS)[0] is not Override.DEFAULT

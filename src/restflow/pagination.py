@@ -26,7 +26,9 @@ from django.db.models import Model, QuerySet
 from rest_framework import pagination as drf_pagination
 from rest_framework.request import Request
 
-from restflow._bridge import library_hooks, run_sync
+from restflow import _hooks as hooks
+from restflow._bridge import in_thread
+from restflow._introspect import keeps_library
 from restflow.protocols import AsyncBasePagination
 
 if TYPE_CHECKING:
@@ -39,16 +41,7 @@ _Row = TypeVar("_Row")
 
 #: The hooks DRF's ``paginate_queryset`` implementations call. If a subclass
 #: overrides any of them, its code may do I/O even on a list.
-_SYNC_HOOKS = (
-    "paginate_queryset",
-    "get_page_size",
-    "get_page_number",
-    "get_limit",
-    "get_offset",
-    "get_count",
-    "get_ordering",
-    "decode_cursor",
-)
+_SYNC_HOOKS = (hooks.PAGINATOR_PAGINATE_QUERYSET, *hooks.PAGINATOR_PARTS)
 
 
 class _DRFAlgorithm(AsyncBasePagination):
@@ -66,9 +59,9 @@ class _DRFAlgorithm(AsyncBasePagination):
         algorithm; restflow then runs your code in a worker thread.
         """
         # One algorithm, the sync face (DRF's). Only where it runs is decided here.
-        if isinstance(queryset, Sequence) and library_hooks(type(self), _SYNC_HOOKS):
+        if isinstance(queryset, Sequence) and keeps_library(type(self), _SYNC_HOOKS):
             return self.paginate_queryset(queryset, request, view)
-        return await run_sync(self.paginate_queryset, queryset, request, view)
+        return await in_thread(self.paginate_queryset, queryset, request, view)
 
 
 class PageNumberPagination(drf_pagination.PageNumberPagination, _DRFAlgorithm):

@@ -31,8 +31,10 @@ from rest_framework import permissions as drf_permissions
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
-from restflow._bridge import Flow, Step, drive_async, drive_sync, override_step, per_class
+from restflow import _hooks as hooks
+from restflow._bridge import Flow, Step, drive_async, drive_sync, override_step
 from restflow._checks import FlowPermission, verdict_flow
+from restflow._introspect import per_class
 from restflow.protocols import AsyncBasePermission
 
 if TYPE_CHECKING:
@@ -280,9 +282,7 @@ class DjangoModelPermissions(_FlowChecks, drf_permissions.DjangoModelPermissions
 
     def _queryset_flow(self, view: APIView) -> Flow[QuerySet[Any, Any]]:
         override = (
-            override_step(view, "get_queryset", "aget_queryset")
-            if hasattr(view, "get_queryset")
-            else None
+            override_step(view, hooks.GET_QUERYSET) if hasattr(view, "get_queryset") else None
         )
         if override is None:
             return self._queryset(view)

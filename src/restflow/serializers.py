@@ -37,8 +37,9 @@ from rest_framework.settings import api_settings
 from rest_framework.utils.serializer_helpers import BindingDict
 from typing_extensions import TypeVar
 
-from restflow._bridge import run_sync
+from restflow._bridge import in_thread
 from restflow._compiled import FIELD_BUILDERS
+from restflow._introspect import replaces
 
 __all__ = ["ModelSerializer", "Serializer"]
 
@@ -76,15 +77,15 @@ class _AsyncSerializerAPI(Generic[I, TIn, TOut]):
 
     async def ais_valid(self, *, raise_exception: bool = False) -> bool:
         """Validate in one worker-thread hop; see DRF's ``is_valid``."""
-        return await run_sync(self.is_valid, raise_exception=raise_exception)
+        return await in_thread(self.is_valid, raise_exception=raise_exception)
 
     async def asave(self, **kwargs: Any) -> I:
         """Save in one worker-thread hop; see DRF's ``save``."""
-        return await run_sync(self.save, **kwargs)
+        return await in_thread(self.save, **kwargs)
 
     async def adata(self) -> TOut:
         """Render ``data`` in one worker-thread hop (relations may query)."""
-        data: TOut = await run_sync(_read_data, self)
+        data: TOut = await in_thread(_read_data, self)
         return data
 
 
@@ -138,7 +139,7 @@ def _recipe(
 ) -> tuple[tuple[str, _Built | None], ...]:
     """How to make ``fields`` again for another instance of the class (``()``: don't)."""
     cls = type(serializer)
-    if any(getattr(cls, name) is not getattr(ModelSerializer, name) for name in _BUILDERS):
+    if any(replaces(cls, ModelSerializer, name) for name in _BUILDERS):
         return ()
     declared = serializer._declared_fields
     recipe: list[tuple[str, _Built | None]] = []

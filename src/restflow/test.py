@@ -27,11 +27,10 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
 from django.http.cookie import SimpleCookie
 from django.test.client import AsyncClient, AsyncClientHandler, AsyncRequestFactory
-from rest_framework.request import ForcedAuthentication
 from rest_framework.settings import api_settings
 from rest_framework.test import APIRequestFactory, force_authenticate
 
-from restflow._bridge import register_inline
+from restflow._bridge import hop_count
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -52,11 +51,7 @@ if TYPE_CHECKING:
         def json(self) -> Any: ...
 
 
-__all__ = ["AsyncAPIClient", "AsyncAPIRequestFactory"]
-
-# DRF's forced authenticator only hands back the user and token it was given:
-# no I/O, so async views run it on the loop (no worker-thread hop in tests).
-register_inline("authenticate", ForcedAuthentication)
+__all__ = ["AsyncAPIClient", "AsyncAPIRequestFactory", "hop_count"]
 
 _OCTET_STREAM = "application/octet-stream"
 

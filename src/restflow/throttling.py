@@ -3,21 +3,8 @@
 Each class subclasses DRF's class of the same name: rates, scopes, ``THROTTLE_RATES``,
 ``cache_format``/``get_cache_key``, ``get_ident``/``NUM_PROXIES``, ``rate = None``,
 ``timer``, ``history``, ``wait()`` and the 429 ``Retry-After`` header are DRF's. What
-differs is that the check is atomic. DRF reads the client's list of request timestamps
-with ``get`` and writes it back with ``set``, so concurrent requests (and several
-processes) pass together. restflow keeps the same sliding log (a request passes if fewer
-than ``num_requests`` of the client's requests are younger than ``duration``) and checks
-and records a request in one atomic step whose expiry is always set with it: one Lua
-script on Django's ``RedisCache`` (exact across processes), a lock per key on any other
-cache (exact within one process). See ``restflow._sliding``.
-
-The clock is the throttle's ``timer()`` (as in DRF; tests may patch it), read by the
-process that handles the request, so servers sharing Redis need synchronised clocks.
-
-Cost on async views: the check runs on the event loop for the in-process local-memory
-(or dummy) cache, is awaited when the backend implements Django's async cache methods
-itself, and otherwise takes one worker-thread hop for the whole throttle phase (Django's
-Redis backend is sync: one script call in that hop).
+differs is that the check is atomic (one Lua script on Redis, a lock per key
+elsewhere): how, and what it costs on async views, is in ``docs/internals.md``.
 """
 
 from __future__ import annotations
@@ -34,7 +21,10 @@ from rest_framework import throttling as drf_throttling
 from rest_framework.request import Request
 from typing_extensions import override
 
-from restflow._bridge import Flow, Step, call_step, drive_async, drive_sync, per_class
+from restflow import _hooks as hooks
+from restflow._bridge import Flow, Step, call_step, drive_async, drive_sync
+from restflow._hooks import Hook
+from restflow._introspect import definer, per_class
 from restflow._sliding import LOG_SUFFIX, Check, acheck_locked, check_locked, check_redis
 from restflow.protocols import AsyncBaseThrottle
 
@@ -63,20 +53,18 @@ class _Access(enum.Enum):
 
 
 _OPERATIONS = ("get", "set")
+#: Django's async twins of those (``BaseCache``'s only wrap the sync ones).
+_ASYNC_OPERATIONS = ("aget", "aset")
 _IN_MEMORY = frozenset({LocMemCache, DummyCache})
-
-
-def _definer(cls: type, name: str) -> type:
-    return next(klass for klass in cls.__mro__ if name in klass.__dict__)
 
 
 @per_class
 def _cache_access(backend: type) -> _Access:
     if issubclass(backend, RedisCache):
         return _Access.SCRIPT
-    if all(_definer(backend, name) in _IN_MEMORY for name in _OPERATIONS):
+    if all(definer(backend, name) in _IN_MEMORY for name in _OPERATIONS):
         return _Access.INLINE
-    if all(_definer(backend, f"a{name}") is not BaseCache for name in _OPERATIONS):
+    if all(definer(backend, name) is not BaseCache for name in _ASYNC_OPERATIONS):
         return _Access.NATIVE
     return _Access.BLOCKING
 
@@ -109,7 +97,7 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
     num_requests: int | None
     duration: int | None
     #: The check as a flow, so it shares the request phase's worker-thread hop.
-    flow_methods: ClassVar[Mapping[str, str]] = {"allow_request": "_allow_flow"}
+    flow_methods: ClassVar[Mapping[Hook, str]] = {hooks.ALLOW_REQUEST: "_allow_flow"}
 
     @override
     def allow_request(self, request: Request, view: APIView) -> bool:
@@ -141,7 +129,7 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
     def _allow_flow(self, request: Request, view: APIView) -> Flow[bool]:
         if not self._select_rate(view) or self.rate is None:
             return True
-        self.key = yield call_step(self, "get_cache_key", "aget_cache_key", request, view)
+        self.key = yield call_step(self, hooks.GET_CACHE_KEY, request, view)
         if self.key is None:
             return True
         if self.num_requests is None or self.duration is None:
@@ -156,8 +144,8 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
         )
         self.history = check.history
         if check.allowed:
-            return bool((yield call_step(self, "throttle_success", "athrottle_success")))
-        return bool((yield call_step(self, "throttle_failure", "athrottle_failure")))
+            return bool((yield call_step(self, hooks.THROTTLE_SUCCESS)))
+        return bool((yield call_step(self, hooks.THROTTLE_FAILURE)))
 
 
 class AnonRateThrottle(SimpleRateThrottle, drf_throttling.AnonRateThrottle):

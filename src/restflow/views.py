@@ -4,7 +4,8 @@ Everything a view module of a restflow project imports lives here: the base
 views, the generic views, the model mixins, the viewsets and ``ActionConfig``.
 """
 
-from restflow._apiview import APIView, AsyncAPIView
+from restflow._apiview import APIView
+from restflow._asyncview import AsyncAPIView
 from restflow._postfetch import PostFetch
 from restflow.generics import (
     AsyncCreateAPIView,

@@ -19,27 +19,15 @@ unset falls through to the class attribute::
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, cast
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import markcoroutinefunction
-from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Model, QuerySet
-from django.http import HttpRequest
 from rest_framework import viewsets as drf_viewsets
-from rest_framework.pagination import BasePagination
-from rest_framework.parsers import BaseParser
-from rest_framework.permissions import BasePermission, OperandHolder, SingleOperandHolder
-from rest_framework.renderers import BaseRenderer
-from rest_framework.request import Request
-from rest_framework.serializers import BaseSerializer
-from rest_framework.throttling import BaseThrottle
-from typing_extensions import TypeVar
 
-from restflow._apiview import APIView, AsyncAPIView
-from restflow._helpers import S, SIn, SOut
+from restflow._actions import UNSET, ActionConfig, ActionName
+from restflow._apiview import APIView
+from restflow._asyncview import AsyncAPIView
+from restflow._types import M, S, SIn, SOut
 from restflow.generics import AsyncGenericAPIView, GenericAPIView
 from restflow.mixins import (
     AsyncCreateModelMixin,
@@ -53,6 +41,10 @@ from restflow.mixins import (
     RetrieveModelMixin,
     UpdateModelMixin,
 )
+
+if TYPE_CHECKING:
+    from rest_framework.decorators import ViewSetAction
+    from rest_framework.views import AsView, GenericView
 
 __all__ = [
     "UNSET",
@@ -68,194 +60,17 @@ __all__ = [
     "ViewSet",
 ]
 
-M = TypeVar("M", bound=Model, default=Any)
-M_co = TypeVar("M_co", bound=Model, covariant=True, default=Any)
 
-#: The actions an ``ActionConfig`` may be keyed by.
-ActionName: TypeAlias = Literal["list", "create", "retrieve", "update", "partial_update", "destroy"]
-_STANDARD_ACTIONS: frozenset[str] = frozenset(
-    ("list", "create", "retrieve", "update", "partial_update", "destroy")
-)
-
-_PermissionClass: TypeAlias = type[BasePermission] | OperandHolder | SingleOperandHolder
+def _async_view(view: AsView[GenericView]) -> AsView[GenericView]:
+    # DRF's wrapper returns dispatch()'s coroutine; mark it so Django awaits it.
+    return markcoroutinefunction(view)
 
 
-class _Unset(enum.Enum):
-    UNSET = "UNSET"
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-#: Marks an ``ActionConfig`` field that falls through to the view's attribute.
-UNSET = _Unset.UNSET
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class ActionConfig(Generic[M_co]):
-    """Per-action overrides for a viewset. Unset fields fall through to the class.
-
-    ``pagination_class=None`` turns pagination off for that action.
-    ``queryset`` is a queryset or a callable taking the view and returning one
-    (it builds a lazy queryset: do no I/O in it).
-    """
-
-    serializer_class: type[BaseSerializer[Any]] | _Unset = UNSET
-    request_serializer_class: type[BaseSerializer[Any]] | _Unset = UNSET
-    response_serializer_class: type[BaseSerializer[Any]] | _Unset = UNSET
-    permission_classes: Sequence[_PermissionClass] | _Unset = UNSET
-    throttle_classes: Sequence[type[BaseThrottle]] | _Unset = UNSET
-    parser_classes: Sequence[type[BaseParser]] | _Unset = UNSET
-    renderer_classes: Sequence[type[BaseRenderer]] | _Unset = UNSET
-    pagination_class: type[BasePagination] | _Unset | None = UNSET
-    queryset: QuerySet[M_co] | Callable[[Any], QuerySet[M_co]] | _Unset = UNSET
-
-
-_NO_CONFIG: ActionConfig[Any] = ActionConfig()
-
-if TYPE_CHECKING:
-    from rest_framework.decorators import ViewSetAction
-    from rest_framework.views import AsView, GenericView
-
-    from restflow._apiview import _RestflowView
-    from restflow.generics import _GenericCore
-
-    # Generic (not ``[Any, ...]``): a base listed first would hand ``Any`` to the model and
-    # serializer types of every viewset built on it.
-    _View = _RestflowView
-    _GenericView = _GenericCore
-else:
-    _View = Generic
-
-    class _GenericView(Generic[M, S, SIn, SOut]):
-        pass
-
-
-class _ActionConfigs(_View[S, SIn, SOut]):
-    """Applies ``action_configs[self.action]`` to the view's getters."""
-
-    action_configs: Mapping[ActionName, ActionConfig[Any]] = {}
-    action: str
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        # Catch a misspelt action key when the class is defined, not on the
-        # first request that happens to use it.
-        super().__init_subclass__(**kwargs)
-        configs = cls.__dict__.get("action_configs")
-        if not configs:
-            return
-        get_extra_actions = getattr(cls, "get_extra_actions", None)
-        extras = {extra.__name__ for extra in get_extra_actions()} if get_extra_actions else set()
-        known = _STANDARD_ACTIONS | extras
-        unknown = sorted(set(configs) - known)
-        if unknown:
-            raise ImproperlyConfigured(
-                f"{cls.__name__}.action_configs has keys {unknown} that are not actions "
-                f"of this viewset. Use one of {sorted(known)}."
-            )
-
-    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
-        """Set ``self.action`` first, so ``get_parsers`` (called while the request is built)
-        sees it, as permissions and throttles do; then DRF's ``initialize_request``."""
-        method = (request.method or "").lower()
-        action_map: Mapping[str, str] = getattr(self, "action_map", {})
-        self.action = "metadata" if method == "options" else action_map.get(method)  # type: ignore[assignment]  # DRF's ViewSetMixin sets None for an unmapped method
-        return super().initialize_request(request, *args, **kwargs)
-
-    def _config(self) -> ActionConfig[Any]:
-        action = getattr(self, "action", None)
-        return self.action_configs.get(action, _NO_CONFIG) if action else _NO_CONFIG
-
-    def get_serializer_class(self) -> type[S]:
-        configured = self._config().serializer_class
-        if configured is UNSET:
-            return super().get_serializer_class()
-        return cast("type[S]", configured)
-
-    def get_request_serializer_class(self) -> type[SIn]:
-        configured = self._config().request_serializer_class
-        if configured is UNSET:
-            return super().get_request_serializer_class()
-        return cast("type[SIn]", configured)
-
-    def get_response_serializer_class(self) -> type[SOut]:
-        configured = self._config().response_serializer_class
-        if configured is UNSET:
-            return super().get_response_serializer_class()
-        return cast("type[SOut]", configured)
-
-    def get_permissions(self) -> Sequence[Any]:
-        configured = self._config().permission_classes
-        if configured is UNSET:
-            return super().get_permissions()
-        return [permission() for permission in configured]
-
-    def get_throttles(self) -> list[BaseThrottle]:
-        configured = self._config().throttle_classes
-        if configured is UNSET:
-            return super().get_throttles()
-        return [throttle() for throttle in configured]
-
-    def get_parsers(self) -> list[BaseParser]:
-        configured = self._config().parser_classes
-        if configured is UNSET:
-            return super().get_parsers()
-        return [parser() for parser in configured]
-
-    def get_renderers(self) -> list[BaseRenderer]:
-        configured = self._config().renderer_classes
-        if configured is UNSET:
-            return super().get_renderers()
-        return [renderer() for renderer in configured]
-
-    @property
-    def paginator(self) -> BasePagination | None:
-        configured = self._config().pagination_class
-        if configured is UNSET:
-            return super().paginator
-        if not hasattr(self, "_action_paginator"):
-            self._action_paginator = None if configured is None else configured()
-        return self._action_paginator
-
-
-class _GenericActionConfigs(
-    _ActionConfigs[S, SIn, SOut], _GenericView[M, S, SIn, SOut], Generic[M, S, SIn, SOut]
-):
-    """Adds the per-action ``queryset`` to :class:`_ActionConfigs`."""
-
-    #: Per-action overrides; a config's ``queryset`` must be of the view's model.
-    action_configs: Mapping[ActionName, ActionConfig[M]] = {}
-
-    def get_queryset(self) -> QuerySet[M]:
-        configured = self._config().queryset
-        if configured is UNSET:
-            return super().get_queryset()
-        if isinstance(configured, QuerySet):
-            return configured.all()
-        return configured(self)
-
-
-class _AsyncViewSetMixin(drf_viewsets.ViewSetMixin):
-    """DRF's ``ViewSetMixin`` whose view function is a coroutine function."""
-
-    @classmethod
-    def as_view(
-        cls, actions: dict[str, str | ViewSetAction[Any]] | None = None, **initkwargs: Any
-    ) -> AsView[GenericView]:
-        view = super().as_view(actions, **initkwargs)
-        # DRF's wrapper returns dispatch()'s coroutine; mark it so Django awaits it.
-        return markcoroutinefunction(view)
-
-
-class ViewSet(_ActionConfigs[S, SIn, SOut], drf_viewsets.ViewSetMixin, APIView[S, SIn, SOut]):
+class ViewSet(drf_viewsets.ViewSetMixin, APIView[S, SIn, SOut]):
     """DRF's ``ViewSet`` with restflow's helpers and ``action_configs``."""
 
 
-class GenericViewSet(
-    _GenericActionConfigs[M, S, SIn, SOut],
-    drf_viewsets.ViewSetMixin,
-    GenericAPIView[M, S, SIn, SOut],
-):
+class GenericViewSet(drf_viewsets.ViewSetMixin, GenericAPIView[M, S, SIn, SOut]):
     """DRF's ``GenericViewSet``, typed, with ``action_configs``."""
 
 
@@ -274,16 +89,26 @@ class ModelViewSet(
     """``list``, ``create``, ``retrieve``, ``update``, ``partial_update``, ``destroy``."""
 
 
-class AsyncViewSet(_ActionConfigs[S, SIn, SOut], _AsyncViewSetMixin, AsyncAPIView[S, SIn, SOut]):
+class AsyncViewSet(drf_viewsets.ViewSetMixin, AsyncAPIView[S, SIn, SOut]):
     """An async ``ViewSet``: actions are ``async def`` (a sync one runs in a worker thread)."""
 
+    @classmethod
+    def as_view(
+        cls, actions: dict[str, str | ViewSetAction[Any]] | None = None, **initkwargs: Any
+    ) -> AsView[GenericView]:
+        """DRF's ``as_view``, marked as a coroutine function for Django."""
+        return _async_view(super().as_view(actions, **initkwargs))
 
-class AsyncGenericViewSet(
-    _GenericActionConfigs[M, S, SIn, SOut],
-    _AsyncViewSetMixin,
-    AsyncGenericAPIView[M, S, SIn, SOut],
-):
+
+class AsyncGenericViewSet(drf_viewsets.ViewSetMixin, AsyncGenericAPIView[M, S, SIn, SOut]):
     """An async ``GenericViewSet``: compose the async mixins onto it."""
+
+    @classmethod
+    def as_view(
+        cls, actions: dict[str, str | ViewSetAction[Any]] | None = None, **initkwargs: Any
+    ) -> AsView[GenericView]:
+        """DRF's ``as_view``, marked as a coroutine function for Django."""
+        return _async_view(super().as_view(actions, **initkwargs))
 
 
 class AsyncReadOnlyModelViewSet(

@@ -52,8 +52,12 @@ from rest_framework.pagination import BasePagination
 from rest_framework.serializers import BaseSerializer
 from typing_extensions import override
 
+from restflow import _hooks as hooks
 from restflow import authentication, permissions
-from restflow._helpers import SerializerHelpers
+from restflow._apiview import RestflowView
+from restflow._flows import build_serializer
+from restflow._hooks import Hook
+from restflow._introspect import is_restflow
 from restflow.generics import AsyncCreateAPIView, AsyncListCreateAPIView
 from restflow.mixins import AsyncListModelMixin, ListModelMixin
 
@@ -78,8 +82,8 @@ class AutoSchema(SpectacularAutoSchema):
         describe a body the view validates by other means.
         """
         view = self.view
-        if isinstance(view, SerializerHelpers):
-            return _build_serializer(view, "get_request_serializer_class")
+        if isinstance(view, RestflowView):
+            return _build_serializer(view, hooks.GET_REQUEST_SERIALIZER_CLASS)
         return super().get_request_serializer()
 
     @override
@@ -90,15 +94,15 @@ class AutoSchema(SpectacularAutoSchema):
         bodies the serializer does not render.
         """
         view = self.view
-        if isinstance(view, SerializerHelpers):
-            return _build_serializer(view, "get_response_serializer_class")
+        if isinstance(view, RestflowView):
+            return _build_serializer(view, hooks.GET_RESPONSE_SERIALIZER_CLASS)
         return super().get_response_serializers()
 
     @override
     def get_description(self) -> str:  # type: ignore[override]  # drf-spectacular's signature, which narrows DRF's ViewInspector's
         """The handler's docstring, else the view class's; never one of restflow's own."""
         view = self.view
-        if not isinstance(view, SerializerHelpers):
+        if not isinstance(view, RestflowView):
             return super().get_description()
         name = getattr(view, "action", None) or self.method.lower()
         handler = getattr(view, name, None)
@@ -145,7 +149,7 @@ class AutoSchema(SpectacularAutoSchema):
         # drf-spectacular instantiates ``view.pagination_class``; a restflow view's
         # ``paginator`` also applies the action's ``ActionConfig(pagination_class=...)``.
         view = self.view
-        if isinstance(view, SerializerHelpers):
+        if isinstance(view, RestflowView):
             return view.paginator
         paginator: BasePagination | None = super()._get_paginator()  # type: ignore[no-untyped-call]  # drf-spectacular leaves it unannotated
         return paginator
@@ -184,26 +188,21 @@ for _authenticator in (authentication.SessionAuthentication, authentication.Basi
     set_override(_authenticator, "suppress_collision_warning", True)
 
 
-def _build_serializer(view: SerializerHelpers[Any, Any, Any], getter: str) -> Any:
+def _build_serializer(view: RestflowView[Any, Any, Any], getter: Hook) -> Any:
     # Built as a request builds it (a DRF-style ``get_serializer`` override included),
     # with drf-spectacular's mock request in the context.
     context = build_serializer_context(view)
     try:
-        serializer: BaseSerializer[Any] = view._resolve_and_build(getter, context=context)
+        serializer: BaseSerializer[Any] = build_serializer(view, getter, context=context)
     except Exception as exc:
         # drf-spectacular's own leniency: report, describe the operation without it.
         error(
-            f"could not build the serializer of {type(view).__name__} with {getter}(): "
+            f"could not build the serializer of {type(view).__name__} with {getter.name}(): "
             f"{exc} Set `serializer_class` (or `request_serializer_class` / "
             "`response_serializer_class`), or describe the operation with @extend_schema."
         )
         return None
     return serializer
-
-
-def _is_restflow(obj: object) -> bool:
-    module = getattr(obj, "__module__", None) or ""
-    return module == "restflow" or module.startswith("restflow.")
 
 
 def _class_doc(klass: type) -> str:
@@ -212,7 +211,7 @@ def _class_doc(klass: type) -> str:
         return ""
     barriers = spectacular_settings.GET_LIB_DOC_EXCLUDES()
     for cls in klass.__mro__:
-        if cls in barriers or _is_restflow(cls):
+        if cls in barriers or is_restflow(cls):
             return ""
         if cls.__doc__:
             return _cleanup(cls.__doc__)
@@ -222,7 +221,7 @@ def _class_doc(klass: type) -> str:
 def _handler_doc(handler: object) -> str:
     """The handler's own docstring: restflow's handlers (and docstrings) are not the API's."""
     func = getattr(handler, "__func__", handler)
-    if handler is None or _is_restflow(func) or not getattr(func, "__doc__", None):
+    if handler is None or is_restflow(func) or not getattr(func, "__doc__", None):
         return ""
     return get_doc(handler)
 

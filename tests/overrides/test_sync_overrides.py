@@ -1,9 +1,4 @@
-"""A user's overrides of DRF's hooks are honoured on the async path.
-
-A sync override runs in a worker thread (never on the event loop); an async override is
-awaited on the loop; with both on one class the async one wins. Object permissions are
-checked on the async lookup, and a sync ``has_object_permission`` may query the database.
-"""
+"""A user's sync overrides of DRF's hooks run in a worker thread, never on the loop."""
 
 from __future__ import annotations
 
@@ -15,60 +10,33 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.urls import URLPattern, URLResolver, include, path
 from rest_framework import generics as drf_generics
-from rest_framework import serializers
 from rest_framework.authentication import BasicAuthentication
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from restflow.generics import get_object_or_404
-from restflow.serializers import ModelSerializer
 from restflow.views import (
     AsyncGenericViewSet,
     AsyncListCreateAPIView,
     AsyncModelViewSet,
     AsyncRetrieveAPIView,
-    AsyncRetrieveUpdateDestroyAPIView,
 )
-from tests._clients import CLIENTS, basic_auth, on_loop, outcome, send
-from tests.testapp.models import Category, Product, Review
+from tests._clients import outcome, send
+from tests.overrides.support import (
+    ALICE,
+    ProductNameSerializer,
+    ProductSerializer,
+    clients,
+    off_loop,
+    record,
+)
+from tests.testapp.models import Product
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
-
-#: (hook name, whether it ran on the event loop thread)
-CALLS: list[tuple[str, bool]] = []
-
-
-def record(name: str) -> None:
-    CALLS.append((name, on_loop()))
-
-
-@pytest.fixture(autouse=True)
-def _fresh_calls() -> None:
-    CALLS.clear()
-
-
-class ProductSerializer(ModelSerializer[Product]):
-    greeting = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Product
-        fields = ["id", "name", "price", "greeting"]
-
-    def get_greeting(self, obj: Product) -> str | None:
-        return self.context.get("greeting")
-
-
-class ProductNameSerializer(ModelSerializer[Product]):
-    class Meta:
-        model = Product
-        fields = ["name"]
-
-
-OPEN: dict[str, Any] = {"authentication_classes": [], "permission_classes": []}
 
 
 # -- sync overrides of every DRF hook -------------------------------------------------
@@ -258,101 +226,11 @@ class SyncActionsViewSet(AsyncModelViewSet[Product, ProductSerializer]):
         return Response({"partial": True})
 
 
-# -- async overrides, and both on one class ------------------------------------------
-
-
-class AsyncOverrides(AsyncModelViewSet[Product, ProductSerializer]):
-    serializer_class = ProductSerializer
-    authentication_classes = ()
-    permission_classes = ()
-    pagination_class = None
-
-    async def get_queryset(self) -> QuerySet[Product]:  # type: ignore[override]  # adrf-style async hook
-        record("get_queryset")
-        return Product.objects.filter(is_top=True)
-
-    async def aget_object(self) -> Product:
-        record("aget_object")
-        return await Product.objects.aget(name=self.kwargs["pk"])
-
-    async def aperform_create(self, serializer: Any) -> None:
-        record("aperform_create")
-        await serializer.asave(is_top=True)
-
-
-class BothOverrides(AsyncModelViewSet[Product, ProductSerializer]):
-    queryset = Product.objects.all()
-    serializer_class = ProductSerializer
-    authentication_classes = ()
-    permission_classes = ()
-
-    def get_object(self) -> Product:
-        record("get_object")
-        raise AssertionError("the async override wins")
-
-    async def aget_object(self) -> Product:
-        record("aget_object")
-        return await Product.objects.aget(name=self.kwargs["pk"])
-
-    def perform_create(self, serializer: Any) -> None:
-        record("perform_create")
-        raise AssertionError("the async override wins")
-
-    async def aperform_create(self, serializer: Any) -> None:
-        record("aperform_create")
-        await serializer.asave(name="both")
-
-
-class AsyncList(AsyncModelViewSet[Product, ProductSerializer]):
-    queryset = Product.objects.all()
-    serializer_class = ProductSerializer
-    authentication_classes = ()
-    permission_classes = ()
-
-    async def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        record("list")
-        return Response({"count": await self.get_queryset().acount()})
-
-
-# -- object permissions ---------------------------------------------------------------
-
-
-class HasReviews(BasePermission):
-    """A sync object permission that queries the database."""
-
-    message = "Reviewed products only."
-
-    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
-        record("has_object_permission")
-        return Review.objects.filter(product=obj).exists()
-
-
-class ReviewedOnly(AsyncRetrieveUpdateDestroyAPIView[Product, ProductSerializer]):
-    queryset = Product.objects.all()
-    serializer_class = ProductSerializer
-    authentication_classes = ()
-    permission_classes = [HasReviews]
-
-
-class ReviewedOnlyAction(AsyncGenericViewSet[Product, ProductSerializer]):
-    queryset = Product.objects.all()
-    serializer_class = ProductSerializer
-    authentication_classes = ()
-    permission_classes = [HasReviews]
-
-    async def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return await self.aserialized_response(await self.aget_object())
-
-
 router = SimpleRouter()
 router.register("owned", OwnedProducts, basename="owned")
 router.register("by-lookup", LookupFromAsyncAction, basename="by-lookup")
 router.register("sync-actions-viewset", SyncActionsViewSet, basename="sync-actions")
-router.register("async", AsyncOverrides, basename="async")
-router.register("both", BothOverrides, basename="both")
-router.register("async-list", AsyncList, basename="async-list")
 router.register("twins", AsyncTwinsHonourSyncOverrides, basename="twins")
-router.register("reviewed-action", ReviewedOnlyAction, basename="reviewed-action")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include(router.urls)),
@@ -364,38 +242,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("custom-pages/", CustomPages.as_view()),
     path("sync-actions/", SyncActions.as_view()),
-    path("reviewed/<int:pk>/", ReviewedOnly.as_view()),
 ]
-
-clients = pytest.mark.parametrize("client", CLIENTS)
-
-
-@pytest.fixture
-def bob(db: None) -> User:
-    return User.objects.create_user(username="bob", password="bob-password")
-
-
-@pytest.fixture
-def catalogue(user: User, bob: User) -> dict[str, Product]:
-    fruit = Category.objects.create(name="fruit")
-    veg = Category.objects.create(name="veg")
-    rows = {
-        "apple": dict(price="1.00", category=fruit, owner=user, is_top=True),
-        "pear": dict(price="2.00", category=fruit, owner=user),
-        "leek": dict(price="3.00", category=veg, owner=user, is_top=True),
-        "kale": dict(price="4.00", category=veg, owner=bob),
-    }
-    return {name: Product.objects.create(name=name, **fields) for name, fields in rows.items()}
-
-
-ALICE = basic_auth("alice", "alice-password")
-
-
-def off_loop(*names: str) -> None:
-    """Each hook in ``names`` ran, and never on the event loop."""
-    for name in names:
-        assert (name, False) in CALLS, (name, CALLS)
-    assert not [call for call in CALLS if call[1]], CALLS
 
 
 @clients
@@ -512,61 +359,3 @@ def test_sync_actions_on_an_async_viewset(client: str, catalogue: dict[str, Prod
     response = send(client, "patch", f"/sync-actions-viewset/{pk}/", body="{}")
     assert response.data == {"partial": True}
     off_loop("list", "partial_update")
-
-
-@clients
-def test_async_overrides_are_awaited_on_the_loop(
-    client: str, catalogue: dict[str, Product]
-) -> None:
-    listed = send(client, "get", "/async/")
-    assert [item["name"] for item in listed.data] == ["apple", "leek"]
-    assert send(client, "get", "/async/pear/").data["name"] == "pear"
-    created = send(client, "post", "/async/", body='{"name": "fig", "price": "5.00"}')
-    assert created.status_code == 201
-    assert Product.objects.get(name="fig").is_top
-    assert send(client, "get", "/async-list/").data == {"count": 5}
-    assert CALLS == [
-        ("get_queryset", True),
-        ("aget_object", True),
-        ("aperform_create", True),
-        ("list", True),
-    ]
-
-
-@clients
-def test_the_async_override_wins_over_the_sync_one(
-    client: str, catalogue: dict[str, Product]
-) -> None:
-    assert send(client, "get", "/both/pear/").data["name"] == "pear"
-    created = send(client, "post", "/both/", body='{"name": "fig", "price": "5.00"}')
-    assert created.status_code == 201
-    assert Product.objects.filter(name="both").exists()
-    assert CALLS == [("aget_object", True), ("aperform_create", True)]
-
-
-# -- object permissions ---------------------------------------------------------------
-
-
-@clients
-@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
-def test_object_permissions_are_checked_on_the_async_lookup(
-    method: str, client: str, catalogue: dict[str, Product]
-) -> None:
-    pear, leek = catalogue["pear"], catalogue["leek"]
-    Review.objects.create(product=leek, rating=5)
-    body = '{"name": "x", "price": "1.00"}'
-    denied = send(client, method, f"/reviewed/{pear.pk}/", body=body)
-    assert denied.status_code == 403
-    assert denied.data == {"detail": "Reviewed products only."}
-    allowed = send(client, method, f"/reviewed/{leek.pk}/", body=body)
-    assert allowed.status_code == (204 if method == "delete" else 200)
-    off_loop("has_object_permission")
-
-
-@clients
-def test_aget_object_checks_object_permissions(client: str, catalogue: dict[str, Product]) -> None:
-    pear, leek = catalogue["pear"], catalogue["leek"]
-    Review.objects.create(product=leek, rating=5)
-    assert send(client, "get", f"/reviewed-action/{pear.pk}/").status_code == 403
-    assert send(client, "get", f"/reviewed-action/{leek.pk}/").status_code == 200
-    off_loop("has_object_permission")

@@ -1,0 +1,305 @@
+"""The code in ``README.md`` and ``docs/`` runs as written, or says it is a fragment.
+
+Every fenced block is either preceded by ``<!-- fragment -->`` (an excerpt: it needs code
+around it) or runnable. In the quickstart pages (``README.md``, ``docs/index.md``) the
+runnable blocks are a project, in page order: ``console`` blocks are commands, and a
+``python`` block whose first line is ``# <path>`` is that file (``# <path>: add at the end``
+appends to it). The test builds each project in an empty directory with the commands as
+written (``pip install`` lines excepted: the packages they name must already be importable),
+serves it with the documented server command on a free port, runs the documented ``curl``
+there, and checks what the text promises: the list is paginated, the browsable API renders,
+a create with the documented credentials answers 201 and one without answers 401.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import importlib.util
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests._servers import free_port, start, stop, wait_until_ready
+
+pytestmark = pytest.mark.own_servers
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICKSTARTS = [ROOT / "README.md", ROOT / "docs" / "index.md"]
+# typing.md is being rewritten by another task at the time of writing; mark its blocks
+# and drop it from this set when that lands.
+NOT_YET_MARKED = {ROOT / "docs" / "guide" / "typing.md"}
+PAGES = sorted({ROOT / "README.md", *(ROOT / "docs").rglob("*.md")} - NOT_YET_MARKED)
+FRAGMENT = "<!-- fragment -->"
+FENCE = re.compile(
+    r"^(?P<indent> *)```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```$", re.M | re.S
+)
+FILE_HEADER = re.compile(r"^# (?P<path>[\w/]+\.py)(?P<append>: add at the end)?\n")
+TIMEOUT = 120.0
+ADD_PRODUCTS = """
+from shop.models import Product
+Product.objects.bulk_create(Product(name=f"P{n}", price="2.00") for n in range(3, 23))
+"""
+
+
+@dataclass(frozen=True)
+class Block:
+    page: Path
+    line: int
+    lang: str
+    body: str
+    fragment: bool
+
+    @property
+    def where(self) -> str:
+        return f"{self.page.relative_to(ROOT)}:{self.line}"
+
+
+def blocks(page: Path) -> list[Block]:
+    text = page.read_text()
+    found = []
+    for match in FENCE.finditer(text):
+        before = text[: match.start()].rstrip("\n").rsplit("\n", 1)[-1].strip()
+        found.append(
+            Block(
+                page,
+                text.count("\n", 0, match.start()) + 1,
+                match["lang"],
+                match["body"],
+                before == FRAGMENT,
+            )
+        )
+    return found
+
+
+def _runnable(block: Block) -> bool:
+    if block.lang == "python":
+        return FILE_HEADER.match(block.body) is not None
+    return block.lang == "console"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
+def test_every_block_runs_as_written_or_is_marked_a_fragment(page: Path) -> None:
+    found = blocks(page)
+    unmarked = [
+        block.where
+        for block in found
+        if not block.fragment and not (page in QUICKSTARTS and _runnable(block))
+    ]
+    assert unmarked == [], f"mark these {FRAGMENT} or make them part of a quickstart"
+    for block in found:
+        if block.lang == "python" and not block.fragment:
+            ast.parse(block.body, filename=block.where)
+
+
+# -- the quickstart projects ------------------------------------------------------------------
+
+
+@dataclass
+class Project:
+    directory: Path
+    env: dict[str, str]
+    base: str
+    username: str
+    password: str
+    curls: list[list[str]]
+
+
+def _command(line: str, port: int | None) -> tuple[dict[str, str], list[str]]:
+    """A documented command line as (environment additions, argv for this interpreter)."""
+    words = shlex.split(line)
+    env = {}
+    while "=" in words[0] and not words[0].startswith("-"):
+        name, _, value = words.pop(0).partition("=")
+        env[name] = value
+    program, *args = words
+    if program == "python":
+        return env, [sys.executable, *args]
+    if program in {"django-admin", "uvicorn"}:
+        module = "django" if program == "django-admin" else "uvicorn"
+        extra = [] if port is None else ["--port", str(port)]
+        return env, [sys.executable, "-m", module, *args, *extra]
+    if program == "curl" and port is not None:
+        return env, [program, *(arg.replace(":8000/", f":{port}/") for arg in args)]
+    raise AssertionError(f"the test does not know how to run {line!r}")
+
+
+def _build(page: Path, directory: Path) -> tuple[list[str], list[str], dict[str, str]]:
+    """Run the page's setup commands and write its files; return the server command, the
+    curl lines and the environment the commands asked for."""
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    server: list[str] = []
+    curls: list[str] = []
+    for block in blocks(page):
+        if block.fragment:
+            continue
+        if block.lang == "python":
+            header = FILE_HEADER.match(block.body)
+            assert header is not None
+            target = directory / header["path"]
+            code = block.body[header.end() :]
+            if header["append"]:
+                target.write_text(target.read_text() + "\n" + code)
+            else:
+                target.write_text(code)
+            continue
+        for line in block.body.splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            if line.startswith("pip install "):
+                for requirement in shlex.split(line)[2:]:
+                    module = {"django-restflow": "restflow"}.get(requirement, requirement)
+                    assert importlib.util.find_spec(module), f"{requirement} is not installed"
+                continue
+            if line.startswith("uvicorn "):
+                server.append(line)
+                continue
+            if line.startswith("curl "):
+                curls.append(line)
+                continue
+            extra, argv = _command(line, None)
+            env.update(extra)
+            subprocess.run(argv, cwd=directory, env=env, check=True, timeout=TIMEOUT)
+    return server, curls, env
+
+
+@pytest.fixture(scope="module")
+def built(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[Path, tuple[Path, list[str], list[str], dict[str, str]]]:
+    """Both quickstart projects, built at once (each is a handful of Django commands)."""
+
+    def build(page: Path) -> tuple[Path, list[str], list[str], dict[str, str]]:
+        directory = tmp_path_factory.mktemp(page.stem)
+        return (directory, *_build(page, directory))
+
+    with ThreadPoolExecutor(len(QUICKSTARTS)) as pool:
+        return dict(zip(QUICKSTARTS, pool.map(build, QUICKSTARTS), strict=True))
+
+
+@pytest.fixture(params=QUICKSTARTS, ids=lambda page: str(page.relative_to(ROOT)))
+def project(
+    request: pytest.FixtureRequest,
+    built: dict[Path, tuple[Path, list[str], list[str], dict[str, str]]],
+) -> Iterator[Project]:
+    page: Path = request.param
+    directory, server, curls, env = built[page]
+    assert len(server) == 1, f"{page.name} should show one server command, not {server}"
+    port = free_port()
+    _, argv = _command(server[0], port)
+    user = re.search(
+        r"DJANGO_SUPERUSER_PASSWORD=(\S+) python manage.py createsuperuser .*--username (\S+)",
+        page.read_text(),
+    )
+    assert user is not None, "the page should show how the documented user is made"
+    log = (directory / "server.log").open("wb")
+    process = start(argv, env=env, log=log, cwd=directory)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(
+            lambda: _get(base + "/api/products/")[0] == 200, process, log, seconds=60.0
+        )
+        curl_argvs = [_command(line, port)[1] for line in curls]
+        yield Project(directory, env, base, user[2], user[1], curl_argvs)
+    finally:
+        stop(process)
+        log.close()
+
+
+def _get(url: str, accept: str = "application/json") -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    with urllib.request.urlopen(request, timeout=15) as response:
+        return response.status, response.read()
+
+
+def _post(base: str, body: object, credentials: tuple[str, str] | None) -> tuple[int, object]:
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if credentials is not None:
+        token = base64.b64encode(":".join(credentials).encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    request = urllib.request.Request(
+        base + "/api/products/", json.dumps(body).encode(), headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.loads(error.read())
+
+
+def test_the_quickstart_builds_a_paginated_authenticated_typed_endpoint(project: Project) -> None:
+    # The documented curl, as written (but for the port): a create with the documented user.
+    assert len(project.curls) == 1
+    made = subprocess.run(project.curls[0], capture_output=True, text=True, check=True)
+    assert json.loads(made.stdout) == {"id": 1, "name": "Pen", "price": "1.50"}
+
+    credentials = (project.username, project.password)
+    assert _post(project.base, {"name": "Anonymous", "price": "1"}, None)[0] == 401
+    status, created = _post(project.base, {"name": "P2", "price": "2.00"}, credentials)
+    assert (status, created) == (201, {"id": 2, "name": "P2", "price": "2.00"})
+    # Twenty more, straight into the database (each create over HTTP hashes the password).
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", ADD_PRODUCTS],
+        cwd=project.directory,
+        env=project.env,
+        check=True,
+        timeout=TIMEOUT,
+    )
+
+    # 22 products: a first page of 20, newest first, with a cursor to the rest.
+    status, body = _get(project.base + "/api/products/")
+    page = json.loads(body)
+    assert status == 200
+    assert [item["id"] for item in page["results"]] == list(range(22, 2, -1))
+    assert page["previous"] is None
+    status, body = _get(page["next"])
+    assert [item["id"] for item in json.loads(body)["results"]] == [2, 1]
+
+    status, html = _get(project.base + "/api/products/", accept="text/html")
+    assert status == 200
+    assert b'class="navbar navbar-static-top' in html
+    assert b"/api-auth/login/?next=/api/products/" in html
+    assert b"TemplateDoesNotExist" not in html
+
+
+MYPY_INI = """
+[mypy]
+strict = True
+plugins = mypy_django_plugin.main, mypy_drf_plugin.main
+
+[mypy.plugins.django-stubs]
+django_settings_module = project.settings
+
+# Django's startproject template is not written for --strict (ALLOWED_HOSTS = []).
+[mypy-project.settings]
+ignore_errors = True
+"""
+
+
+@pytest.mark.parametrize("page", QUICKSTARTS, ids=lambda page: str(page.relative_to(ROOT)))
+def test_the_quickstart_project_passes_mypy_strict(
+    page: Path, built: dict[Path, tuple[Path, list[str], list[str], dict[str, str]]]
+) -> None:
+    directory, _, _, env = built[page]
+    (directory / "mypy.ini").write_text(MYPY_INI)
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "shop", "project"],
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
