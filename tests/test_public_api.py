@@ -29,6 +29,7 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "restflow.conf": [
         "RestflowSettings",
+        "check_settings",
         "settings",
     ],
     "restflow.contrib.spectacular": [

@@ -36,8 +36,6 @@ from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix
 
-from restflow._introspect import replaces
-
 __all__ = ["ASGIHandler", "ExecutorPool", "get_asgi_application"]
 
 Receive = Callable[[], Awaitable[Mapping[str, Any]]]
@@ -269,6 +267,11 @@ def _runs_on_loop(receiver: Callable[..., object]) -> bool:
     if receiver is reset_urlconf:
         return True
     if receiver is close_caches:
+        # Imported here: importing restflow.asgi must not need settings (a project's
+        # asgi.py imports it before DJANGO_SETTINGS_MODULE is set), and the hook
+        # declarations import DRF's batteries, which read them.
+        from restflow._introspect import replaces
+
         return all(
             not replaces(type(cache), BaseCache, "close")
             for cache in caches.all(initialized_only=True)
