@@ -100,23 +100,35 @@ def _same_as_orm(post_fetch: PostFetch[Any], reference: PostFetch[Any], items: l
     assert _attached(post_fetch, items) == _attached(reference, expected)
 
 
-class _CompileCounter:
+class _Counter:
     def __init__(self) -> None:
         self.calls = 0
 
 
-@pytest.fixture
-def compiles(monkeypatch: pytest.MonkeyPatch) -> _CompileCounter:
-    """Counts ``SQLCompiler.as_sql`` calls (every SELECT the ORM compiles)."""
-    counter = _CompileCounter()
-    original = SQLCompiler.as_sql
+def _count_calls(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, original: Callable[..., Any]
+) -> _Counter:
+    """Replace ``owner.name`` by ``original`` counted."""
+    counter = _Counter()
 
-    def counting(self: SQLCompiler, *args: Any, **kwargs: Any) -> Any:
+    def counting(*args: Any, **kwargs: Any) -> Any:
         counter.calls += 1
-        return original(self, *args, **kwargs)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    monkeypatch.setattr(owner, name, counting)
     return counter
+
+
+@pytest.fixture
+def compiles(monkeypatch: pytest.MonkeyPatch) -> _Counter:
+    """Counts ``SQLCompiler.as_sql`` calls (every SELECT the ORM compiles)."""
+    return _count_calls(monkeypatch, SQLCompiler, "as_sql", SQLCompiler.as_sql)
+
+
+@pytest.fixture
+def plan_builds(monkeypatch: pytest.MonkeyPatch) -> _Counter:
+    """Counts the plans PostFetch compiles."""
+    return _count_calls(monkeypatch, _postfetch, "compile_plan", _postfetch_plan.compile_plan)
 
 
 def _run(kind: str, post_fetch: PostFetch[Any], items: list[Any]) -> None:
@@ -130,32 +142,13 @@ def _ids(products: list[Product]) -> list[dict[str, Any]]:
     return [{"id": product.pk} for product in products]
 
 
-class _PlanCounter:
-    def __init__(self) -> None:
-        self.calls = 0
-
-
-@pytest.fixture
-def plan_builds(monkeypatch: pytest.MonkeyPatch) -> _PlanCounter:
-    """Counts the plans PostFetch compiles."""
-    counter = _PlanCounter()
-    original = _postfetch_plan.compile_plan
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        counter.calls += 1
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(_postfetch, "compile_plan", counting)
-    return counter
-
-
 # -- the plan is compiled once and reused ------------------------------------------------
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
 @pytest.mark.parametrize("values", [["id", "rating"], None])
 def test_the_second_call_reuses_the_compiled_query(
-    catalog: list[Product], compiles: _CompileCounter, kind: str, values: list[str] | None
+    catalog: list[Product], compiles: _Counter, kind: str, values: list[str] | None
 ) -> None:
     post_fetch = PostFetch[Any](
         queryset=Review.objects.all(), to_attr="top", values=values, limit=2, product_id="id"
@@ -192,8 +185,8 @@ def _latest(minimum: int, values: list[str] | None) -> dict[str, Any]:
 @pytest.mark.parametrize("values", [["id", "rating"], None])
 def test_a_post_fetch_built_per_request_compiles_once(
     catalog: list[Product],
-    plan_builds: _PlanCounter,
-    compiles: _CompileCounter,
+    plan_builds: _Counter,
+    compiles: _Counter,
     kind: str,
     values: list[str] | None,
 ) -> None:
@@ -217,7 +210,7 @@ def test_a_post_fetch_built_per_request_compiles_once(
     assert compiles.calls == 0
 
 
-def test_each_shape_gets_its_own_plan(catalog: list[Product], plan_builds: _PlanCounter) -> None:
+def test_each_shape_gets_its_own_plan(catalog: list[Product], plan_builds: _Counter) -> None:
     for minimum in (1, 3, 1, 3):
         post_fetch, reference = (
             PostFetch[Any](**_latest(minimum, ["rating"])),
@@ -228,7 +221,7 @@ def test_each_shape_gets_its_own_plan(catalog: list[Product], plan_builds: _Plan
 
 
 def test_a_query_that_cannot_be_pickled_keeps_a_plan_of_its_own(
-    catalog: list[Product], plan_builds: _PlanCounter
+    catalog: list[Product], plan_builds: _Counter
 ) -> None:
     class Local(str):  # a local class: pickle cannot find it by name
         __slots__ = ()
@@ -264,7 +257,7 @@ def test_rows_build_one_instance_each_and_no_more(
 
 
 def test_a_get_queryset_override_is_built_and_compiled_on_every_call(
-    catalog: list[Product], compiles: _CompileCounter
+    catalog: list[Product], compiles: _Counter
 ) -> None:
     seen: list[list[_Key]] = []
 
@@ -480,7 +473,7 @@ def other_db(settings: Settings) -> Iterator[str]:
 
 @pytest.mark.parametrize("values", [["comment"], None])
 def test_each_database_alias_gets_its_own_plan_and_rows(
-    other_db: str, compiles: _CompileCounter, values: list[str] | None
+    other_db: str, compiles: _Counter, values: list[str] | None
 ) -> None:
     rows: dict[str, list[Product]] = {}
     for alias in (DEFAULT_DB_ALIAS, other_db):
