@@ -62,13 +62,17 @@ SCENARIOS = [
 PLAIN = {"bare", "list", "list_latest"}
 LIMITED = {"django-async", "ninja"}
 SERVED = ["restflow+asgi", "restflow", "drf-restflow", "adrf", "drf"]
+#: uvicorn's ``--loop`` per served async target (default uvloop). ``restflow+asgi`` is
+#: served as docs/guide/deployment.md recommends; ``--served-only --targets
+#: restflow+asgi@uvloop`` serves it on another loop for comparison.
+LOOPS = {"restflow+asgi": "restflow.asgi:eager_uvloop"}
 DRF_THREADS = 64
 #: Slices of each round's batch per target and scenario, interleaved across targets.
 SLICES = 4
 
 
 def _env(target: str, db: Path) -> dict[str, str]:
-    module, handler = TARGETS[target]
+    module, handler = TARGETS[_base(target)]
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
@@ -165,7 +169,14 @@ def _free_port() -> int:
         return port
 
 
+def _base(target: str) -> str:
+    """``restflow+asgi@uvloop`` -> ``restflow+asgi``: a served target with its loop named."""
+    return target.partition("@")[0]
+
+
 def _server_command(target: str, port: int) -> list[str]:
+    loop = target.partition("@")[2] or LOOPS.get(target, "uvloop")
+    target = _base(target)
     if target == "drf":
         return [
             sys.executable, "-m", "gunicorn", "bench.wsgi:application",
@@ -176,17 +187,17 @@ def _server_command(target: str, port: int) -> list[str]:
     return [
         sidevenv.python(target), "-m", "uvicorn", "bench.asgi:application",
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-        "--loop", "uvloop", "--http", "httptools", "--backlog", "4096",
+        "--loop", loop, "--http", "httptools", "--backlog", "4096",
         "--no-access-log", "--log-level", "warning", "--lifespan", "off",
     ]  # fmt: skip
 
 
 @contextmanager
-def servers(db: Path, work: Path) -> Iterator[dict[str, int]]:
+def servers(db: Path, work: Path, targets: list[str] = SERVED) -> Iterator[dict[str, int]]:
     ports, processes = {}, []
     try:
-        for target in SERVED:
-            copy = work / f"served-{target}.sqlite3"
+        for target in targets:
+            copy = work / f"served-{target.replace('@', '-')}.sqlite3"
             shutil.copy(db, copy)
             port = _free_port()
             processes.append(
@@ -225,8 +236,12 @@ def wrk(port: int, connections: int, seconds: int) -> dict[str, float]:
         capture_output=True, text=True, check=True, timeout=seconds + 30,
     ).stdout  # fmt: skip
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+    def percentile(name: str) -> float:
+        found = re.search(rf"{name}%\s+([\d.]+)(us|ms|s)\b", out)
+        return float(found.group(1)) * scale[found.group(2)] if found else float("nan")
+
     errors = sum(
         int(x)
         for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out)
@@ -234,18 +249,26 @@ def wrk(port: int, connections: int, seconds: int) -> dict[str, float]:
     )
     return {
         "rps": rps,
-        "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan"),
+        "p50_ms": percentile("50"),
+        "p99_ms": percentile("99"),
         "errors": errors,
     }
 
 
-def served(db: Path, work: Path, rounds: int, levels: list[int], seconds: int) -> dict[str, Any]:
+def served(
+    db: Path,
+    work: Path,
+    rounds: int,
+    levels: list[int],
+    seconds: int,
+    targets: list[str] = SERVED,
+) -> dict[str, Any]:
     results: dict[str, dict[str, list[dict[str, float]]]] = {}
-    with servers(db, work) as ports:
+    with servers(db, work, targets) as ports:
         for port in ports.values():
             wrk(port, 50, 1)  # warm up
         for r in range(rounds):
-            order = SERVED[r % len(SERVED) :] + SERVED[: r % len(SERVED)]
+            order = targets[r % len(targets) :] + targets[: r % len(targets)]
             for level in levels:
                 for target in order:
                     result = wrk(ports[target], level, seconds)
@@ -255,12 +278,69 @@ def served(db: Path, work: Path, rounds: int, levels: list[int], seconds: int) -
     return results
 
 
+def _seed(work: Path) -> Path:
+    """The seeded template database every target copies."""
+    db = work / "template.sqlite3"
+    subprocess.run(
+        [sys.executable, "-m", "bench.worker", "--seed", str(db)],
+        cwd=ROOT, env=_env("restflow", db), check=True,
+    )  # fmt: skip
+    return db
+
+
+def served_only(args: argparse.Namespace) -> None:
+    """The served runs alone, every round printed: the tails need the spread, not a median."""
+    if shutil.which("wrk") is None:
+        sys.exit("wrk not found: `apt-get install -y wrk`")
+    targets = [t for t in args.targets.split(",") if t]
+    unknown = sorted({_base(t) for t in targets} - set(SERVED))
+    if unknown:
+        sys.exit(f"unknown served targets {unknown}; known: {SERVED}")
+    for target in targets:
+        if target in sidevenv.SIDE:
+            sidevenv.ensure(target)
+    levels = [int(level) for level in args.levels.split(",")]
+    with tempfile.TemporaryDirectory(prefix="restflow-bench-") as tmp:
+        work = Path(tmp)
+        db = _seed(work)
+        results = served(db, work, args.rounds, levels, args.seconds, targets)
+    print(f"\n{'c':>5} {'target':<14} {'round':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'p99/p50':>7} {'÷drf':>6} {'errors':>6}")  # fmt: skip
+    for level, per_target in results.items():
+        drf = per_target.get("drf")
+        for target, runs in per_target.items():
+            for r, run in enumerate(runs):
+                vs_drf = run["rps"] / drf[r]["rps"] if drf else float("nan")
+                print(
+                    f"{level:>5} {target:<14} {r + 1:>5} {run['rps']:>8,.0f} "
+                    f"{run['p50_ms']:>8,.0f} {run['p99_ms']:>8,.0f} "
+                    f"{run['p99_ms'] / run['p50_ms']:>7.2f} "
+                    f"{vs_drf:>6.2f} {run['errors']:>6g}"
+                )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a smoke run (seconds)")
     parser.add_argument("--no-served", action="store_true", help="skip the uvicorn/wrk runs")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
+    parser.add_argument(
+        "--served-only",
+        action="store_true",
+        help="only the uvicorn/wrk runs; print per-round req/s, p50 and p99 (writes nothing)",
+    )
+    parser.add_argument(
+        "--targets", default=",".join(SERVED), help="served targets, comma-separated"
+    )
+    parser.add_argument("--levels", default="200,1000", help="wrk connections (--served-only)")
+    parser.add_argument(
+        "--seconds", type=int, default=5, help="seconds per wrk run (--served-only)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds (--served-only)")
     args = parser.parse_args()
+    if args.served_only:
+        served_only(args)
+        return
     if args.quick:
         rounds, n, budget = 1, 30, 0.2
         served_rounds, levels, seconds = 1, [50], 1
@@ -271,11 +351,7 @@ def main() -> None:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="restflow-bench-") as tmp:
         work = Path(tmp)
-        db = work / "template.sqlite3"
-        subprocess.run(
-            [sys.executable, "-m", "bench.worker", "--seed", str(db)],
-            cwd=ROOT, env=_env("restflow", db), check=True,
-        )  # fmt: skip
+        db = _seed(work)
         print(f"in-process: {rounds} rounds x {len(SCENARIOS)} scenarios", flush=True)
         data: dict[str, Any] = {"in_process": in_process(db, work, rounds, n, budget)}
         if not args.no_served:

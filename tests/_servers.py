@@ -7,13 +7,15 @@ is written once.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 
@@ -105,6 +107,44 @@ def stop(process: subprocess.Popen[bytes], *, seconds: float = 15.0) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=seconds)
+
+
+def connect_pg(dbname: str) -> Any:
+    """An autocommit psycopg connection to ``dbname`` on 127.0.0.1:5432 (fails loudly)."""
+    try:
+        import psycopg
+    except ImportError as exc:
+        pytest.fail(
+            f"RESTFLOW_TEST_DB=postgres needs psycopg (pip install 'psycopg[binary]'): {exc}"
+        )
+    try:
+        return psycopg.connect(
+            host="127.0.0.1",
+            port=5432,
+            user="postgres",
+            dbname=dbname,
+            autocommit=True,
+            connect_timeout=5,
+        )
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 (user postgres) is not reachable: {exc}")
+
+
+@contextlib.contextmanager
+def throwaway_pg_database(prefix: str) -> Iterator[str]:
+    """A PostgreSQL database of its own (``<prefix>_<pid>``), dropped on the way out.
+
+    Servers started by a test use it, so the suite's own ``test`` database is never touched.
+    """
+    name = f"{prefix}_{os.getpid()}"
+    with connect_pg("test") as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        with connect_pg("test") as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _tail(log: IO[bytes]) -> str:

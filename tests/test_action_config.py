@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLResolver, include, path
-from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import BasePermission
@@ -22,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.throttling import BaseThrottle
 
+from restflow.decorators import action
 from restflow.serializers import ModelSerializer
 from restflow.views import ActionConfig, AsyncModelViewSet, ModelViewSet
 from tests._clients import CLIENTS, send
@@ -104,7 +104,7 @@ def configured(base: type[Any]) -> type[Any]:
     }
     if base is AsyncModelViewSet:
 
-        @action(detail=False)  # type: ignore[type-var]  # drf-stubs type @action for sync handlers only
+        @action(detail=False)
         async def paged(self: Any, request: Request) -> Response:
             queryset = self.filter_queryset(self.get_queryset())
             response: Response = await self.apaginated_response(queryset)
@@ -246,3 +246,24 @@ def test_an_extra_action_is_a_valid_key(base: type[Any]) -> None:
     attrs = {"publish": publish, "action_configs": {"publish": ActionConfig()}}
     with_extra: Any = type("WithExtra", (base,), attrs)
     assert with_extra.action_configs == {"publish": ActionConfig()}
+
+
+@pytest.mark.parametrize("base", [ModelViewSet, AsyncModelViewSet])
+def test_a_method_an_action_maps_to_is_a_valid_key(base: type[Any]) -> None:
+    @action(detail=False)
+    def draft(self: Any, request: Request) -> Response:
+        return Response({})
+
+    def discard_draft(self: Any, request: Request) -> Response:
+        return Response({})
+
+    draft.mapping.delete(discard_draft)
+    attrs = {
+        "draft": draft,
+        "discard_draft": discard_draft,
+        "action_configs": {"discard_draft": ActionConfig()},
+    }
+    with_mapping: Any = type("WithMapping", (base,), attrs)
+    assert with_mapping.action_configs == {"discard_draft": ActionConfig()}
+    with pytest.raises(ImproperlyConfigured, match=r"WithTypo\.action_configs .*\['discard'\]"):
+        type("WithTypo", (base,), {**attrs, "action_configs": {"discard": ActionConfig()}})

@@ -19,6 +19,7 @@ from django_filters.rest_framework import (  # type: ignore[import-untyped]  # d
 from rest_framework import authentication as drf_authentication
 from rest_framework import permissions as drf_permissions
 from rest_framework import serializers
+from rest_framework import throttling as drf_throttling
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -182,6 +183,24 @@ def test_typed_dicts_follow_write_only_read_only_and_optional_fields() -> None:
     assert messages == []
 
 
+class CheckerOnlyOut(TypedDict):
+    # Names imported under TYPE_CHECKING (as in generated modules) do not exist at runtime.
+    id: int
+    name: NameOnlyTheCheckersSee  # type: ignore[name-defined]  # noqa: F821  # unresolvable at runtime
+
+
+class CheckerOnlySerializer(ModelSerializer[Product, Any, CheckerOnlyOut]):
+    class Meta:
+        model = Product
+        fields = ["id", "name", "price"]
+
+
+def test_typed_dict_keys_are_read_without_evaluating_annotations() -> None:
+    messages = serializer_type_messages([CheckerOnlySerializer])
+    assert [message.id for message in messages] == ["restflow.W001"]
+    assert "fields missing from TOut: ['price']" in messages[0].msg
+
+
 def test_a_disagreeing_tout_is_a_warning_naming_both_sides() -> None:
     messages = serializer_type_messages([Disagreeing])
     assert ids(messages) == [("restflow.W001", Disagreeing), ("restflow.W001", Disagreeing)]
@@ -249,3 +268,43 @@ def test_a_bad_restflow_setting_fails_manage_py_check(
 @override_settings(INSTALLED_APPS=WITH_RESTFLOW, RESTFLOW={"JSON_MAX_DEPTH": 8})
 def test_a_valid_restflow_setting_passes_manage_py_check() -> None:
     call_command("check", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+class OverridesDispatchHooks(AsyncAPIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [permissions.AllowAny]
+
+    def get_permissions(self) -> list[Any]:
+        return [permission() for permission in self.permission_classes]
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class PlanRate(drf_throttling.AnonRateThrottle):
+    def get_rate(self) -> str:
+        return "5/min"
+
+
+class BuildsADatabaseRate(AsyncAPIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [PlanRate]
+
+
+def test_i001_names_view_overrides_that_dispatch_runs_in_a_thread() -> None:
+    messages = sync_hook_messages([OverridesDispatchHooks])
+    texts = sorted(message.msg for message in messages)
+    assert [message.id for message in messages] == ["restflow.I001", "restflow.I001"]
+    assert "overrides finalize_response with sync code" in texts[0]
+    assert "dispatch's finalize_response step runs in a worker thread" in texts[0]
+    assert "overrides get_permissions with sync code" in texts[1]
+
+
+def test_i001_names_a_throttle_whose_rate_is_read_in_a_thread() -> None:
+    (drf_sync, built) = sync_hook_messages([BuildsADatabaseRate])
+    assert "PlanRate, a sync throttle class" in drf_sync.msg
+    assert "builds throttle_classes whose sync methods it reaches" in built.msg
+    assert "get_throttles step" in built.msg

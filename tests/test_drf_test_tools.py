@@ -13,13 +13,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
-from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.test import APIClient, force_authenticate
 
 from restflow.authentication import TokenAuthentication
+from restflow.decorators import action
 from restflow.permissions import IsAuthenticated
 from restflow.serializers import ModelSerializer
 from restflow.test import AsyncAPIRequestFactory
@@ -43,7 +43,7 @@ class ProductViewSet(AsyncModelViewSet[Product, ProductSerializer]):
     throttle_classes = []
     pagination_class = None
 
-    @action(detail=True, methods=["post"])  # type: ignore[type-var]  # drf-stubs type @action for sync handlers only
+    @action(detail=True, methods=["post"])
     async def promote(self, request: Request, pk: str) -> Response:
         product = await self.aget_object()
         product.is_top = True

@@ -1,7 +1,9 @@
 """Fuzzing every operation of the demo shop (``example/``) from its own OpenAPI schema.
 
 One uvicorn process serves ``example/shop_project`` on 127.0.0.1 (a free port) with a fresh
-SQLite database (``SHOP_DB``), migrated and seeded, a user with a token and a logged-in
+database, migrated and seeded: a SQLite file (``SHOP_DB``) by default, and a throwaway
+PostgreSQL database when the suite runs with ``RESTFLOW_TEST_DB=postgres`` (CI's PostgreSQL +
+Redis section), so both backends' errors are fuzzed; a user with a token and a logged-in
 session, and throttle rates high enough that a 429 never hides an answer. schemathesis loads
 the schema the demo serves at ``/api/schema/`` and generates requests for each operation, in
 two phases: valid data (``GenerationMode.POSITIVE``) and malformed or invalid data
@@ -17,7 +19,7 @@ without a CSRF token. Then, for every response:
   field errors, or a list of non-field messages). drf-spectacular documents the success
   responses only, for DRF's views as for restflow's, so the schema is no oracle for 4xx;
 - a rejected request (4xx) changes nothing: the users, tokens, sessions, categories, products
-  and reviews tables are the same before and after it (read straight from the SQLite file);
+  and reviews tables are the same before and after it (read straight from the database);
 - an unsafe request without the token (other than logging in at ``/api/token/``) is refused
   with 401 or 403: a bad credential or a forged session request never writes.
 
@@ -48,6 +50,7 @@ import pytest
 import requests
 import schemathesis
 import yaml
+from django.conf import settings as django_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import Case, GenerationMode
@@ -58,7 +61,15 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests._servers import free_port, manage, start_uvicorn, stop, wait_until_ready
+from tests._servers import (
+    connect_pg,
+    free_port,
+    manage,
+    start_uvicorn,
+    stop,
+    throwaway_pg_database,
+    wait_until_ready,
+)
 
 pytestmark = pytest.mark.own_servers
 
@@ -134,10 +145,13 @@ print(json.dumps({"token": Token.objects.create(user=user).key, "session": sessi
 
 @dataclass(frozen=True)
 class Shop:
-    """The running demo: its address, database file and the fuzz user's credentials."""
+    """The running demo: its address, database and the fuzz user's credentials.
+
+    ``database`` is the SQLite file, or the name of the PostgreSQL database.
+    """
 
     base: str
-    database: Path
+    database: Path | str
     token: str
     session: str
     schema: Any
@@ -156,15 +170,24 @@ class Shop:
 
     def snapshot(self) -> dict[str, tuple[int, str]]:
         """Row count and a digest of the rows of each table in ``TABLES``."""
+        if isinstance(self.database, str):
+            with connect_pg(self.database) as pg:
+                return {table: _digest(pg.execute(_select(table)).fetchall()) for table in TABLES}
         connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
         try:
-            state = {}
-            for table in TABLES:
-                rows = connection.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall()
-                state[table] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
-            return state
+            return {
+                table: _digest(connection.execute(_select(table)).fetchall()) for table in TABLES
+            }
         finally:
             connection.close()
+
+
+def _select(table: str) -> str:
+    return f'SELECT * FROM "{table}" ORDER BY 1'
+
+
+def _digest(rows: list[Any]) -> tuple[int, str]:
+    return len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
 def _health(base: str) -> int:
@@ -174,11 +197,27 @@ def _health(base: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
-    database = tmp_path_factory.mktemp("fuzz") / "shop.sqlite3"
+def shop_database(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path | str, dict[str, str]]]:
+    """The demo's database (a SQLite file or a PostgreSQL database) and its settings."""
+    if django_settings.TEST_DB == "postgres":
+        with throwaway_pg_database("restflow_fuzz") as name:
+            yield name, {"SHOP_DB_ENGINE": "postgres", "SHOP_DB_NAME": name}
+    else:
+        path = tmp_path_factory.mktemp("fuzz") / "shop.sqlite3"
+        yield path, {"SHOP_DB": str(path)}
+
+
+@pytest.fixture(scope="module")
+def shop(
+    tmp_path_factory: pytest.TempPathFactory,
+    shop_database: tuple[Path | str, dict[str, str]],
+) -> Iterator[Shop]:
+    database, database_env = shop_database
     env = {
         **os.environ,
-        "SHOP_DB": str(database),
+        **database_env,
         "SHOP_DEBUG": "0",
         "SHOP_ANON_RATE": "100000/min",
         "SHOP_USER_RATE": "100000/min",

@@ -46,7 +46,15 @@ from typing import IO, Any, TypeVar
 import pytest
 from django.conf import settings
 
-from tests._servers import free_port, manage, start_uvicorn, stop, wait_until_ready
+from tests._servers import (
+    connect_pg,
+    free_port,
+    manage,
+    start_uvicorn,
+    stop,
+    throwaway_pg_database,
+    wait_until_ready,
+)
 
 pytestmark = [
     pytest.mark.redis,
@@ -139,38 +147,11 @@ def _concurrently(count: int, call: Callable[[int], T]) -> list[T]:
 # -- PostgreSQL, Redis and the two servers --------------------------------------------
 
 
-def _connect_pg(dbname: str) -> Any:
-    try:
-        import psycopg
-    except ImportError as exc:
-        pytest.fail(
-            f"RESTFLOW_TEST_DB=postgres needs psycopg (pip install 'psycopg[binary]'): {exc}"
-        )
-    try:
-        return psycopg.connect(
-            host="127.0.0.1",
-            port=5432,
-            user="postgres",
-            dbname=dbname,
-            autocommit=True,
-            connect_timeout=5,
-        )
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 (user postgres) is not reachable: {exc}")
-
-
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
     """A database of its own, created for this module and dropped after it."""
-    name = f"restflow_mp_{os.getpid()}"
-    with _connect_pg("test") as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with throwaway_pg_database("restflow_mp") as name:
         yield name
-    finally:
-        with _connect_pg("test") as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +190,7 @@ class Shop:
 
     def rows(self, pattern: str) -> list[tuple[str, Decimal]]:
         """``(name, price)`` of every product whose name is LIKE ``pattern``."""
-        with _connect_pg(self.database) as conn:
+        with connect_pg(self.database) as conn:
             found: list[tuple[str, Decimal]] = conn.execute(
                 "SELECT name, price FROM shop_product WHERE name LIKE %s ORDER BY name",
                 (pattern,),

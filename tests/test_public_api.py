@@ -14,6 +14,7 @@ PUBLIC: dict[str, list[str]] = {
     "restflow.asgi": [
         "ASGIHandler",
         "ExecutorPool",
+        "eager_uvloop",
         "get_asgi_application",
     ],
     "restflow.authentication": [
@@ -38,8 +39,13 @@ PUBLIC: dict[str, list[str]] = {
         "SessionAuthenticationScheme",
     ],
     "restflow.decorators": [
+        "ActionMapping",
+        "ActionMethod",
         "AsyncViewFunction",
+        "BoundActionMethod",
+        "HttpMethod",
         "SyncViewFunction",
+        "action",
         "api_view",
         "authentication_classes",
         "parser_classes",
@@ -124,6 +130,8 @@ PUBLIC: dict[str, list[str]] = {
     "restflow.test": [
         "AsyncAPIClient",
         "AsyncAPIRequestFactory",
+        "AsyncAPITestCase",
+        "force_authenticate",
         "hop_count",
     ],
     "restflow.throttling": [
@@ -136,6 +144,7 @@ PUBLIC: dict[str, list[str]] = {
         "UNSET",
         "APIView",
         "ActionConfig",
+        "ActionConfigs",
         "ActionName",
         "AsyncAPIView",
         "AsyncCreateAPIView",
@@ -172,6 +181,7 @@ PUBLIC: dict[str, list[str]] = {
     "restflow.viewsets": [
         "UNSET",
         "ActionConfig",
+        "ActionConfigs",
         "ActionName",
         "AsyncGenericViewSet",
         "AsyncModelViewSet",

@@ -9,14 +9,21 @@ from django.contrib.auth.models import User
 from django.http import QueryDict
 from django.test import TestCase, override_settings
 from django.urls import path
+from rest_framework import test as drf_test
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.test import APIRequestFactory, force_authenticate
+from rest_framework.test import APIClient, APIRequestFactory
 
 from restflow import authentication
-from restflow.test import AsyncAPIClient, AsyncAPIRequestFactory, hop_count
+from restflow.test import (
+    AsyncAPIClient,
+    AsyncAPIRequestFactory,
+    AsyncAPITestCase,
+    force_authenticate,
+    hop_count,
+)
 from restflow.views import AsyncAPIView
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
@@ -177,10 +184,22 @@ def test_factory_encodes_bodies_exactly_as_drf() -> None:
 async def test_factory_request_drives_a_view_directly(user: User) -> None:
     request = AsyncAPIRequestFactory().get("/who/")
     force_authenticate(request, user=user)
-    view: Any = WhoAmI.as_view()
-    response = await view(request)
+    response = await WhoAmI.as_view()(request)
     assert response.status_code == 200
-    assert response.data == {"user": "alice", "auth": None}
+    assert response.data == {"user": "alice", "auth": None}  # type: ignore[attr-defined]  # a DRF Response; as_view() promises Django's base class
+
+
+@pytest.mark.parametrize("token_value", [None, "a-token"])
+async def test_force_authenticate_marks_the_request_as_drf_does(
+    user: User, token_value: str | None
+) -> None:
+    ours, theirs = AsyncAPIRequestFactory().get("/who/"), AsyncAPIRequestFactory().get("/who/")
+    force_authenticate(ours, user=user, token=token_value)
+    drf_test.force_authenticate(theirs, user=user, token=None)
+    theirs._force_auth_token = token_value  # type: ignore[attr-defined]  # DRF's marker, as the stub types tokens as Token
+    for request in (ours, theirs):
+        response: Any = await WhoAmI.as_view()(request)
+        assert response.data == {"user": "alice", "auth": token_value}
 
 
 @pytest.mark.parametrize("enforce", [False, True])
@@ -211,3 +230,15 @@ class TestInDjangoTestCase(TestCase):
         assert who.json() == {"user": "bob", "auth": None}
         echoed = await self.async_client.post("/echo/", {"ok": True})
         assert echoed.json()["data"] == {"ok": True}
+
+
+class TestAsyncAPITestCase(AsyncAPITestCase):
+    """``AsyncAPITestCase``: ``self.async_client`` is restflow's, ``self.client`` DRF's."""
+
+    async def test_async_client_is_restflows(self) -> None:
+        assert type(self.async_client) is AsyncAPIClient
+        assert type(self.client) is APIClient
+        user = await User.objects.acreate(username="carol")
+        self.async_client.force_authenticate(user=user, token="t")
+        who = await self.async_client.post("/who/")
+        assert who.json() == {"user": "carol", "auth": "t"}

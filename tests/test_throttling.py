@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.base import BaseCache, InvalidCacheKey, memcache_key_warnings
 from django.core.cache.backends.locmem import LocMemCache
-from django.test import AsyncClient
+from django.test import AsyncClient, override_settings
 from django.urls import URLPattern, path
 from rest_framework import throttling as drf_throttling
 from rest_framework import views as drf_views
@@ -357,3 +358,29 @@ def test_the_local_memory_check_is_atomic_under_threads(monkeypatch: pytest.Monk
     with ThreadPoolExecutor(max_workers=10) as pool:
         results = list(pool.map(allowed, range(30)))
     assert results.count(True) == 10
+
+
+class StrictKeys(LocMemCache):
+    """A local-memory cache that refuses what memcached refuses (long keys, spaces)."""
+
+    def validate_key(self, key: str) -> None:
+        for warning in memcache_key_warnings(key):
+            raise InvalidCacheKey(warning)
+
+
+HOSTILE_FORWARDS = ["10.0.0.1 10.0.0.2", "a\tb", "x" * 600, "caf\u00e9 x"]
+
+
+@pytest.mark.parametrize("forwarded", HOSTILE_FORWARDS)
+@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_hostile_client_address_never_breaks_the_cache(
+    kind: str, client: str, forwarded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under NUM_PROXIES the identity is the client's own text: memcached would refuse it.
+    strict = StrictKeys(f"strict-throttle-{uuid.uuid4()}", {})  # storage of its own
+    monkeypatch.setattr(ThreeAnon, "cache", strict)
+    headers = {"X-Forwarded-For": forwarded}
+    with override_settings(REST_FRAMEWORK={"NUM_PROXIES": 1}):
+        statuses = [send(client, "get", f"/{kind}/anon/", headers=headers) for _ in range(4)]
+    assert [response.status_code for response in statuses] == [200, 200, 200, 429]

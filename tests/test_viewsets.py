@@ -16,13 +16,13 @@ from django.shortcuts import aget_object_or_404, get_object_or_404
 from django.urls import URLPattern, URLResolver, include, path
 from rest_framework import mixins as drf_mixins
 from rest_framework import viewsets as drf_viewsets
-from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from restflow import mixins
+from restflow.decorators import action
 from restflow.serializers import ModelSerializer
 from restflow.views import (
     AsyncGenericViewSet,
@@ -171,14 +171,14 @@ def _action_viewsets() -> dict[str, type[Any]]:
         if kind == "async":
 
             class AsyncActions(Actions):
-                @action(detail=True, methods=["post"], serializer_class=NameSerializer)  # type: ignore[type-var]  # drf-stubs type @action for sync handlers only
+                @action(detail=True, methods=["post"], serializer_class=NameSerializer)
                 async def rename(self, request: Request, pk: str) -> Response:  # type: ignore[override]  # the async twin of the sync action
                     product = await self.aget_object()
                     serializer = await self.avalidated_serializer(instance=product)
                     await serializer.asave()
                     return Response({**serializer.data, "on_loop": on_loop()})
 
-                @action(detail=False, permission_classes=[RefusesAll])  # type: ignore[type-var]  # drf-stubs type @action for sync handlers only
+                @action(detail=False, permission_classes=[RefusesAll])
                 async def forbidden(self, request: Request) -> Response:  # type: ignore[override]  # the async twin of the sync action
                     return Response({})
 

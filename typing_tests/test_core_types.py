@@ -1,8 +1,10 @@
 """What users see: the types of restflow's serializers, views, helpers and ``@api_view``.
 
 Checked by mypy (``warn_unused_ignores``) and basedpyright, never run. Lines marked
-``# type: ignore[code]`` must fail to type-check: if one stops failing, mypy reports the
-ignore as unused and CI fails.
+``# type: ignore[code]  # pyright: ignore[rule]`` must fail to type-check in both: if one
+stops failing, mypy reports the ignore as unused, basedpyright reports its own as
+unnecessary (``reportUnnecessaryTypeIgnoreComment`` for ``typing_tests/``, where it also
+disregards ``# type: ignore``), and CI fails.
 """
 
 from __future__ import annotations
@@ -39,16 +41,16 @@ class CreateIn(TypedDict):
     name: str
 
 
-# drf-stubs declare ``ModelSerializer.Meta``; pyright reads every serializer's own ``Meta``
-# as an incompatible override of it (mypy does not).
+# restflow's ModelSerializer accepts any ``class Meta`` in pyright too (drf-stubs' own
+# ``ModelSerializer.Meta`` made each one an incompatible override there).
 class ProductSerializer(ModelSerializer[Product, ProductIn, ProductOut]):
-    class Meta:  # pyright: ignore[reportIncompatibleVariableOverride]
+    class Meta:
         model = Product
         fields = ["id", "name", "price"]
 
 
 class ProductCreateSerializer(ModelSerializer[Product, CreateIn, ProductOut]):
-    class Meta:  # pyright: ignore[reportIncompatibleVariableOverride]
+    class Meta:
         model = Product
         fields = ["name"]
 
@@ -78,13 +80,13 @@ async def async_serializer_types(serializer: ProductSerializer) -> None:
 
 
 def misspelt_key(serializer: ProductSerializer) -> None:
-    serializer.validated_data["prize"]  # type: ignore[typeddict-item]
+    serializer.validated_data["prize"]  # type: ignore[typeddict-item]  # pyright: ignore[reportGeneralTypeIssues]
 
 
 async def missing_await(serializer: ProductSerializer) -> None:
-    serializer.asave()  # type: ignore[unused-coroutine]
-    product: Product = serializer.asave()  # type: ignore[assignment]
-    body: ProductOut = serializer.adata()  # type: ignore[assignment]
+    serializer.asave()  # type: ignore[unused-coroutine]  # pyright: ignore[reportUnusedCoroutine]
+    product: Product = serializer.asave()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+    body: ProductOut = serializer.adata()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 
 
 # -- views and helpers ----------------------------------------------------------------------
@@ -114,7 +116,7 @@ class SplitView(AsyncAPIView[ProductSerializer, ProductCreateSerializer, Product
 
     async def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         unawaited = self.avalidated_serializer()
-        unawaited.validated_data  # type: ignore[attr-defined]
+        unawaited.validated_data  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
         return Response()
 
 
@@ -139,22 +141,22 @@ async def helper_types(view: AsyncAPIView[ProductSerializer]) -> None:
 
 
 class SyncGetOnAsyncView(AsyncAPIView):
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         return Response()
 
 
 class HandlerReturnsDict(AsyncAPIView):
-    async def get(self, request: Request, *args: Any, **kwargs: Any) -> dict[str, int]:  # type: ignore[override]
+    async def get(self, request: Request, *args: Any, **kwargs: Any) -> dict[str, int]:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         return {"id": 1}
 
 
 class SyncHandlerReturnsDict(APIView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        return {"id": 1}  # type: ignore[return-value]
+        return {"id": 1}  # type: ignore[return-value]  # pyright: ignore[reportReturnType]
 
 
 class SyncAsyncPermission(AsyncBasePermission):
-    def ahas_permission(self, request: Request, view: Any) -> bool:  # type: ignore[override]
+    def ahas_permission(self, request: Request, view: Any) -> bool:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         return True
 
 

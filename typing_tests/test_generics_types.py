@@ -27,19 +27,19 @@ class ProductOut(TypedDict):
 
 
 class ProductSerializer(ModelSerializer[Product, ProductIn, ProductOut]):
-    class Meta:  # pyright: ignore[reportIncompatibleVariableOverride]  # drf-stubs types Meta loosely
+    class Meta:
         model = Product
         fields = ["id", "name", "price"]
 
 
 class ProductInSerializer(ModelSerializer[Product, ProductIn, ProductIn]):
-    class Meta:  # pyright: ignore[reportIncompatibleVariableOverride]  # drf-stubs types Meta loosely
+    class Meta:
         model = Product
         fields = ["name", "price"]
 
 
 class CategorySerializer(ModelSerializer[Category]):
-    class Meta:  # pyright: ignore[reportIncompatibleVariableOverride]  # drf-stubs types Meta loosely
+    class Meta:
         model = Category
         fields = ["id", "name"]
 
@@ -91,23 +91,23 @@ async def split(view: SplitProducts) -> None:
 
 class SerializerOfAnotherModel(AsyncGenericAPIView[Product, ProductSerializer]):
     queryset = Product.objects.all()
-    serializer_class = CategorySerializer  # type: ignore[assignment]  # must fail: Category
+    serializer_class = CategorySerializer  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]  # must fail: Category
 
 
 class QuerysetOfAnotherModel(AsyncGenericAPIView[Product, ProductSerializer]):
-    queryset = Category.objects.all()  # type: ignore[assignment]  # must fail: Category
+    queryset = Category.objects.all()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]  # must fail: Category
     serializer_class = ProductSerializer
 
 
 class SyncAsyncTwin(AsyncGenericAPIView[Product, ProductSerializer]):
-    def aget_object(self) -> Product:  # type: ignore[override]  # must fail: aget_object is async
+    def aget_object(self) -> Product:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]  # must fail: aget_object is async
         return Product()
 
 
 class SplitOfAnotherModel(
     AsyncGenericAPIView[Product, ProductSerializer, ProductInSerializer, ProductSerializer]
 ):
-    request_serializer_class = CategorySerializer  # type: ignore[assignment]  # must fail
+    request_serializer_class = CategorySerializer  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]  # must fail
 
 
 def unused(*values: Any) -> None:

@@ -16,7 +16,7 @@ from tests.testapp.models import Product
 
 
 class ProductSerializer(ModelSerializer[Product]):
-    class Meta:  # pyright: ignore[reportIncompatibleVariableOverride]  # drf-stubs types Meta loosely
+    class Meta:
         model = Product
         fields = ["id", "name", "price"]
 
@@ -87,5 +87,5 @@ class StaffOnly(IsAuthenticated):
 
 class Misspelt(AsyncModelViewSet[Product, ProductSerializer]):
     @override
-    async def aget_querset(self) -> QuerySet[Product]:  # type: ignore[misc]  # must fail: no such twin
+    async def aget_querset(self) -> QuerySet[Product]:  # type: ignore[misc]  # pyright: ignore[reportGeneralTypeIssues]  # must fail: no such twin
         return Product.objects.all()

@@ -36,7 +36,7 @@ async def pages(request: Request, view: APIView) -> None:
     backends: list[AsyncFilterBackend] = [SearchFilter(), OrderingFilter()]
 
     # `paginate_queryset` is DRF's sync method: awaiting it is an error.
-    page: list[Product] | None = await PageNumberPagination().paginate_queryset(  # type: ignore[misc]
+    page: list[Product] | None = await PageNumberPagination().paginate_queryset(  # type: ignore[misc]  # pyright: ignore[reportGeneralTypeIssues]
         products, request
     )
 

@@ -7,10 +7,14 @@ from typing import Any, assert_type
 from django.db.models import QuerySet
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
 
+from restflow.decorators import action
 from restflow.serializers import ModelSerializer
 from restflow.views import (
     ActionConfig,
+    ActionConfigs,
     AsyncGenericViewSet,
     AsyncListModelMixin,
     AsyncModelViewSet,
@@ -21,15 +25,21 @@ from tests.testapp.models import Category, Product
 
 
 class ProductSerializer(ModelSerializer[Product]):
-    class Meta:  # pyright: ignore[reportIncompatibleVariableOverride]  # drf-stubs types Meta loosely
+    class Meta:
         model = Product
         fields = ["id", "name", "price"]
 
 
 class NameSerializer(ModelSerializer[Product]):
-    class Meta:  # pyright: ignore[reportIncompatibleVariableOverride]  # drf-stubs types Meta loosely
+    class Meta:
         model = Product
         fields = ["name"]
+
+
+class CategorySerializer(ModelSerializer[Category]):
+    class Meta:
+        model = Category
+        fields = ["id", "name"]
 
 
 def top_products(view: Any) -> QuerySet[Product]:
@@ -73,6 +83,32 @@ async def lookups(
     assert_type(composed.get_serializer(), ProductSerializer)
 
 
+class ProductActions(ActionConfigs[Product], total=False):
+    # pyright does not see a TypedDict key named like a dict method (``update``) in a
+    # subclass: declaring it again keeps ProductActions an ActionConfigs[Product] there.
+    update: ActionConfig[Product]
+    publish: ActionConfig[Product]
+    unpublish: ActionConfig[Product]
+
+
+class WithExtraActions(AsyncModelViewSet[Product, ProductSerializer]):
+    queryset = Product.objects.all()
+    serializer_class = ProductSerializer
+    action_configs = ProductActions(
+        list=ActionConfig(pagination_class=None),
+        publish=ActionConfig(serializer_class=NameSerializer, throttle_classes=[]),
+    )
+
+    @action(detail=True, methods=["post"])
+    async def publish(self, request: Request, pk: str) -> Response:
+        assert_type(await self.aget_object(), Product)
+        return Response({})
+
+    @publish.mapping.delete
+    async def unpublish(self, request: Request, pk: str) -> Response:
+        return Response({})
+
+
 config = ActionConfig(queryset=Product.objects.all())
 assert_type(config, ActionConfig[Product])
 
@@ -81,12 +117,28 @@ assert_type(config, ActionConfig[Product])
 
 
 class MisspeltAction(AsyncModelViewSet[Product, ProductSerializer]):
-    action_configs = {"retreive": ActionConfig()}  # type: ignore[dict-item]  # must fail: not an action
+    action_configs = {"retreive": ActionConfig()}  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportAssignmentType]  # must fail: not an action
 
 
 class ConfigOfAnotherModel(AsyncModelViewSet[Product, ProductSerializer]):
-    action_configs = {"list": ActionConfig(queryset=Category.objects.all())}  # type: ignore[arg-type]  # must fail: Category
+    action_configs = {"list": ActionConfig(queryset=Category.objects.all())}  # type: ignore[arg-type]  # pyright: ignore[reportAssignmentType]  # must fail: Category
+
+
+class UnknownExtraKey(AsyncModelViewSet[Product, ProductSerializer]):
+    action_configs = ProductActions(publsh=ActionConfig())  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportCallIssue]  # must fail
+
+
+class ExtraConfigOfAnotherModel(AsyncModelViewSet[Product, ProductSerializer]):
+    action_configs = ProductActions(publish=ActionConfig(serializer_class=CategorySerializer))  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]  # must fail: Category
+
+
+class SerializerConfigOfAnotherModel(AsyncModelViewSet[Product, ProductSerializer]):
+    action_configs = {"list": ActionConfig(serializer_class=CategorySerializer)}  # type: ignore[arg-type]  # pyright: ignore[reportAssignmentType]  # must fail: Category
+
+
+class ResponseSerializerOfAnotherModel(AsyncModelViewSet[Product, ProductSerializer]):
+    action_configs = {"create": ActionConfig(response_serializer_class=CategorySerializer)}  # type: ignore[arg-type]  # pyright: ignore[reportAssignmentType]  # must fail
 
 
 def frozen(config: ActionConfig[Product]) -> None:
-    config.pagination_class = None  # type: ignore[misc]  # must fail: frozen
+    config.pagination_class = None  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]  # must fail: frozen

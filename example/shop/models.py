@@ -31,6 +31,7 @@ class Product(models.Model):
 
 class Review(models.Model):
     product = models.ForeignKey(Product, related_name="reviews", on_delete=models.CASCADE)
+    product_id: int  # pyright has no Django plugin: declare the foreign key's column
     rating = models.PositiveSmallIntegerField()
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -1,47 +1,25 @@
-"""Serializers of the demo shop, typed by what they take in and hand out."""
+"""Serializers of the demo shop, typed by what they take in and hand out.
+
+``shop.serializer_types`` (their ``...In``/``...Out`` TypedDicts) is written from these
+serializers; after changing a field, run from ``example/``:
+``python manage.py restflow_types shop.serializers --out shop/serializer_types.py``
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TypedDict
 
 from rest_framework import serializers
 
 from restflow.serializers import ModelSerializer
 from shop.models import Product, Review
+from shop.serializer_types import ProductIn, ProductOut, ReviewIn, ReviewOut
 
 
 class ReviewRow(TypedDict):
     id: int
     rating: int
     comment: str
-
-
-class ProductIn(TypedDict):
-    name: str
-    price: Decimal
-
-
-class ProductOut(TypedDict):
-    id: int
-    url: str
-    name: str
-    price: str
-    latest_review: ReviewRow | None
-
-
-class ReviewIn(TypedDict):
-    product: Product
-    rating: int
-    comment: str
-
-
-class ReviewOut(TypedDict):
-    id: int
-    product: int
-    rating: int
-    comment: str
-    created_at: str
 
 
 class ProductSerializer(ModelSerializer[Product, ProductIn, ProductOut]):

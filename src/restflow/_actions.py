@@ -21,11 +21,12 @@ from rest_framework.permissions import BasePermission, OperandHolder, SingleOper
 from rest_framework.renderers import BaseRenderer
 from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import BaseThrottle
-from typing_extensions import TypeVar
+from typing_extensions import TypedDict, TypeVar
 
 __all__ = [
     "UNSET",
     "ActionConfig",
+    "ActionConfigs",
     "ActionName",
     "Unset",
     "action_config",
@@ -33,10 +34,11 @@ __all__ = [
     "instances",
 ]
 
+M = TypeVar("M", bound=Model, default=Any)
 M_co = TypeVar("M_co", bound=Model, covariant=True, default=Any)
 T = TypeVar("T")
 
-#: The actions an ``ActionConfig`` may be keyed by.
+#: The standard actions of a model viewset.
 ActionName: TypeAlias = Literal["list", "create", "retrieve", "update", "partial_update", "destroy"]
 _STANDARD_ACTIONS: frozenset[str] = frozenset(
     ("list", "create", "retrieve", "update", "partial_update", "destroy")
@@ -62,14 +64,15 @@ UNSET = Unset.UNSET
 class ActionConfig(Generic[M_co]):
     """Per-action overrides for a viewset. Unset fields fall through to the class.
 
-    ``pagination_class=None`` turns pagination off for that action.
+    Generic over the model: its serializers and ``queryset`` must be of the
+    viewset's model. ``pagination_class=None`` turns pagination off for that action.
     ``queryset`` is a queryset or a callable taking the view and returning one
     (it builds a lazy queryset: do no I/O in it).
     """
 
-    serializer_class: type[BaseSerializer[Any]] | Unset = UNSET
-    request_serializer_class: type[BaseSerializer[Any]] | Unset = UNSET
-    response_serializer_class: type[BaseSerializer[Any]] | Unset = UNSET
+    serializer_class: type[BaseSerializer[M_co]] | Unset = UNSET
+    request_serializer_class: type[BaseSerializer[M_co]] | Unset = UNSET
+    response_serializer_class: type[BaseSerializer[M_co]] | Unset = UNSET
     permission_classes: Sequence[_PermissionClass] | Unset = UNSET
     throttle_classes: Sequence[type[BaseThrottle]] | Unset = UNSET
     parser_classes: Sequence[type[BaseParser]] | Unset = UNSET
@@ -79,6 +82,21 @@ class ActionConfig(Generic[M_co]):
 
 
 _NO_CONFIG: ActionConfig[Any] = ActionConfig()
+
+
+class ActionConfigs(TypedDict, Generic[M], total=False):
+    """The type of ``action_configs``: the standard actions of a viewset of ``M``.
+
+    Extend it with the names of a viewset's own ``@action`` methods (and of the
+    methods their ``mapping`` routes to) to configure those too.
+    """
+
+    list: ActionConfig[M]
+    create: ActionConfig[M]
+    retrieve: ActionConfig[M]
+    update: ActionConfig[M]
+    partial_update: ActionConfig[M]
+    destroy: ActionConfig[M]
 
 
 def action_config(view: object) -> ActionConfig[Any]:
@@ -105,7 +123,11 @@ def check_action_keys(cls: type) -> None:
     if not configs:
         return
     get_extra_actions: Callable[[], list[Any]] | None = getattr(cls, "get_extra_actions", None)
-    extras = {extra.__name__ for extra in get_extra_actions()} if get_extra_actions else set()
+    extras: set[str] = set()
+    for extra in get_extra_actions() if get_extra_actions else ():
+        # An extra action's mapping routes more HTTP methods to other methods:
+        # ``self.action`` is then the name of that method.
+        extras.update((extra.__name__, *extra.mapping.values()))
     known = _STANDARD_ACTIONS | extras
     unknown = sorted(set(configs) - known)
     if unknown:

@@ -30,15 +30,15 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from restflow import _hooks as hooks
 from restflow._actions import (
     UNSET,
-    ActionConfig,
-    ActionName,
+    ActionConfigs,
     action_config,
     check_action_keys,
     instances,
 )
-from restflow._bridge import Flow, Step, drive_sync
+from restflow._bridge import Flow, Step, drive_sync, view_step
 from restflow._checks import (
     authentication_flow,
     object_permissions_flow,
@@ -66,14 +66,14 @@ def exception_flow(view: drf_views.APIView, exc: Exception) -> Flow[Response]:
     exc = translate_body_error(exc, view.request)
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         # WWW-Authenticate header for 401 responses, else coerce to 403 (as DRF).
-        auth_header = view.get_authenticate_header(view.request)
+        auth_header = yield view_step(view, hooks.GET_AUTHENTICATE_HEADER, view.request)
         if auth_header:
             auth_exc: Any = exc  # DRF's exception handler reads this ad-hoc attribute
             auth_exc.auth_header = auth_header
         else:
             exc.status_code = status.HTTP_403_FORBIDDEN
-    handler = view.get_exception_handler()
-    context = view.get_exception_handler_context()
+    handler = yield view_step(view, hooks.GET_EXCEPTION_HANDLER)
+    context = yield view_step(view, hooks.GET_EXCEPTION_HANDLER_CONTEXT)
     if iscoroutinefunction(handler):
         step: Step[Any] = Step.awaiting(handler, exc, context)
     elif handler is drf_views.exception_handler:
@@ -106,8 +106,8 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
     pagination_class: type[BasePagination] | None = cast(
         "type[BasePagination] | None", api_settings.DEFAULT_PAGINATION_CLASS
     )
-    #: Per-action overrides (viewsets): ``{"list": ActionConfig(...)}``.
-    action_configs: Mapping[ActionName, ActionConfig[Any]] = {}
+    #: Per-action overrides (viewsets): ``{"list": ActionConfig(...)}`` (see ``ActionConfigs``).
+    action_configs: ActionConfigs[Any] = {}
 
     if not TYPE_CHECKING:
 

@@ -7,8 +7,9 @@ a phase's first sync hook on, the rest of that phase runs in one worker thread.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Final, cast, overload
 
+from asgiref.sync import markcoroutinefunction
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
@@ -21,11 +22,14 @@ from restflow import _hooks as hooks
 from restflow._apiview import RestflowView, exception_flow
 from restflow._bridge import (
     Flow,
+    Step,
     drive_async,
+    in_thread,
     override_step,
     run_handler,
     single,
     sync_override_step,
+    view_step,
 )
 from restflow._checks import (
     authentication_flow,
@@ -34,8 +38,8 @@ from restflow._checks import (
     throttles_flow,
 )
 from restflow._flows import paginated_response_flow, serialized_response_flow, validate_flow
-from restflow._introspect import Mode, hook_mode
-from restflow._types import SX, S, SIn, SOut
+from restflow._introspect import Mode, dispatch_blocks, hook_mode
+from restflow._types import SX, AsyncViewFunction, S, SIn, SOut
 from restflow.protocols import AsyncPostFetch
 
 __all__ = ["AsyncAPIView"]
@@ -55,7 +59,15 @@ class AsyncAPIView(RestflowView[S, SIn, SOut]):
     """
 
     #: Always served as an async view, whatever its handlers are.
-    view_is_async = True
+    view_is_async: bool = True  # pyright: ignore[reportIncompatibleVariableOverride]  # Django: bool or class property
+
+    @classmethod
+    def as_view(  # type: ignore[override]  # DRF's stubs type every view function as sync
+        cls, **initkwargs: Any
+    ) -> AsyncViewFunction[..., HttpResponseBase]:  # pyright: ignore[reportIncompatibleMethodOverride]
+        """DRF's ``as_view()``: the view function, a coroutine function (``await view(req)``)."""
+        view: Any = super().as_view(**initkwargs)
+        return cast("AsyncViewFunction[..., HttpResponseBase]", view)
 
     if TYPE_CHECKING:
 
@@ -71,15 +83,19 @@ class AsyncAPIView(RestflowView[S, SIn, SOut]):
         """Run DRF's request/response cycle without blocking the event loop."""
         self.args = args
         self.kwargs = kwargs
-        drf_request = self.initialize_request(request, *args, **kwargs)
+        drf_request: Request = await drive_async(
+            single(view_step(self, hooks.INITIALIZE_REQUEST, request, *args, **kwargs))
+        )
         self.request = drf_request
-        self.headers = self.default_response_headers
+        self.headers: dict[str, str] = self.default_response_headers
         try:
             await self.ainitial(drf_request, *args, **kwargs)
             response = await _call_handler(self, drf_request, *args, **kwargs)
         except Exception as exc:
             response = await self.ahandle_exception(exc)
-        self.response = self.finalize_response(drf_request, response, *args, **kwargs)
+        self.response: Response = await drive_async(
+            single(view_step(self, hooks.FINALIZE_RESPONSE, drf_request, response, *args, **kwargs))
+        )
         if isinstance(request, ASGIRequest):
             _render_on_loop_if_pure(self.response)
         return self.response
@@ -92,14 +108,7 @@ class AsyncAPIView(RestflowView[S, SIn, SOut]):
         if override is not None:
             await drive_async(single(override))
             return
-        self.format_kwarg = self.get_format_suffix(**kwargs)
-        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
-            request
-        )
-        request.version, request.versioning_scheme = self.determine_version(
-            request, *args, **kwargs
-        )
-        await drive_async(_checks_flow(self, request))
+        await drive_async(_checks_flow(self, request, args, kwargs))
 
     async def aperform_authentication(self, request: Request) -> None:
         """Authenticate the request; sets ``request.user`` and ``request.auth``."""
@@ -212,8 +221,30 @@ class AsyncAPIView(RestflowView[S, SIn, SOut]):
         )
 
 
-def _checks_flow(view: AsyncAPIView[Any, Any, Any], request: Request) -> Flow[None]:
-    """Authentication, permissions and throttles as one flow: one hop at most."""
+def _negotiate(
+    view: AsyncAPIView[Any, Any, Any],
+    request: Request,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> None:
+    """The first half of DRF's ``initial``: format suffix, content negotiation, version."""
+    view.format_kwarg = view.get_format_suffix(**kwargs)
+    request.accepted_renderer, request.accepted_media_type = view.perform_content_negotiation(
+        request
+    )
+    request.version, request.versioning_scheme = view.determine_version(request, *args, **kwargs)
+
+
+def _checks_flow(
+    view: AsyncAPIView[Any, Any, Any],
+    request: Request,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Flow[None]:
+    """Negotiation, authentication, permissions and throttles as one flow: one hop at most."""
+    # DRF's own negotiation is pure; a user's sync override of any of its parts is not.
+    negotiate = Step.blocking if dispatch_blocks(type(view), hooks.INITIAL) else Step.pure
+    yield negotiate(_negotiate, view, request, args, kwargs)
     for hook in _CHECK_PHASES:
         override = override_step(view, hook, request)
         if override is not None:
@@ -244,21 +275,60 @@ def _render_on_loop_if_pure(response: HttpResponseBase) -> None:
 
     Django's handler awaits ``response.render`` if it is a coroutine function and
     otherwise moves it to a worker thread: one hop per request just to encode
-    JSON. For a renderer registered as pure, a coroutine ``render`` is set on
-    the instance; once called, it removes itself, so any later (sync) call uses
-    the class's own idempotent ``render``. Renderers that may do I/O (the
-    browsable API, templates) keep Django's worker-thread rendering.
+    JSON. For a renderer registered as pure, ``response.render`` becomes a
+    :class:`_AsyncPathRender`. Renderers that may do I/O (the browsable API,
+    templates) keep Django's worker-thread rendering.
     """
     if not isinstance(response, Response) or response.is_rendered:
         return
     renderer = getattr(response, "accepted_renderer", None)
     if renderer is None or hook_mode(type(renderer), hooks.RENDER) is not Mode.INLINE:
         return
-    sync_render = response.render
+    response.__dict__["render"] = _AsyncPathRender(response)
 
-    async def render() -> Response:
-        del response.__dict__["render"]
-        sync_render()
-        return response
 
-    response.__dict__["render"] = render
+def _coroutine_marks() -> dict[str, object]:
+    """The attributes asgiref's ``markcoroutinefunction`` sets (they differ by Python)."""
+
+    def probe() -> None: ...
+
+    return dict(vars(markcoroutinefunction(probe)))
+
+
+class _AsyncPathRender:
+    """``response.render`` of a pure-renderer response on the async path.
+
+    Called as DRF documents it (``response.render(); response.content``, e.g. on
+    a response from ``await view(request)``), it is DRF's sync ``render``. Django's
+    async handler first asks whether ``render`` is a coroutine function (the
+    marks below answer yes) and then calls it: that caller gets a coroutine,
+    which renders on the loop, or, when post-render callbacks are registered
+    (``cache_page``, ``decorator_from_middleware``, your own, which may touch the
+    ORM), renders and runs them in a worker thread, as Django's handler would.
+    Either way the response's own ``render`` is back once this one is called.
+    """
+
+    _MARKS: Final = _coroutine_marks()
+
+    def __init__(self, response: Response) -> None:
+        self._response = response
+        self._awaited = False
+
+    def __getattr__(self, name: str) -> object:
+        if name in _AsyncPathRender._MARKS:
+            self._awaited = True  # asked by a caller that awaits what it gets
+            return _AsyncPathRender._MARKS[name]
+        raise AttributeError(name)
+
+    def __call__(self) -> Any:
+        response = self._response
+        response.__dict__.pop("render", None)
+        if self._awaited:
+            return self._arender()
+        return response.render()
+
+    async def _arender(self) -> Any:
+        response = self._response
+        if getattr(response, "_post_render_callbacks", None):  # Django's, not in the stubs
+            return await in_thread(response.render)
+        return response.render()

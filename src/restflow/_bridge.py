@@ -19,11 +19,20 @@ from typing import Any, Generic, TypeVar
 from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
 
 from restflow._hooks import Hook
-from restflow._introspect import Mode, Override, hook_mode, override, per_class
+from restflow._introspect import (
+    Mode,
+    Override,
+    dispatch_blocks,
+    hook_mode,
+    override,
+    per_class,
+    user_sync_code,
+)
 
 __all__ = [
     "Flow",
     "Step",
+    "attribute_step",
     "call_step",
     "drive_async",
     "drive_sync",
@@ -35,7 +44,9 @@ __all__ = [
     "override_step",
     "run_handler",
     "single",
+    "sync_code_step",
     "sync_override_step",
+    "view_step",
 ]
 
 T = TypeVar("T")
@@ -258,6 +269,32 @@ def sync_override_step(view: Any, hook: Hook, /, *args: Any, **kwargs: Any) -> S
     if override(type(view), hook)[1] != hook.name:
         return None
     return override_step(view, hook, *args, **kwargs)
+
+
+def view_step(view: Any, call: Hook, /, *args: Any, **kwargs: Any) -> Step[Any]:
+    """The step for the view method dispatch calls as ``call`` (see ``DISPATCH_CALLS``).
+
+    On the loop unless the user's sync code is reached: then in a worker thread.
+    """
+    method = getattr(view, call.name)
+    if dispatch_blocks(type(view), call):
+        return Step.blocking(method, *args, **kwargs)
+    return Step.pure(method, *args, **kwargs)
+
+
+def sync_code_step(obj: Any, hook: Hook, /, *args: Any, **kwargs: Any) -> Step[Any]:
+    """Call ``obj``'s ``hook``: in a worker thread if it is the user's sync code."""
+    method = getattr(obj, hook.name)
+    if user_sync_code(type(obj), hook):
+        return Step.blocking(method, *args, **kwargs)
+    return Step.pure(method, *args, **kwargs)
+
+
+def attribute_step(obj: Any, hook: Hook) -> Step[Any]:
+    """Read ``obj``'s ``hook`` attribute (None if missing), off the loop if it is a property."""
+    if user_sync_code(type(obj), hook):
+        return Step.blocking(getattr, obj, hook.name, None)
+    return Step.pure(getattr, obj, hook.name, None)
 
 
 def call_step(view: Any, hook: Hook, /, *args: Any, **kwargs: Any) -> Step[Any]:

@@ -17,7 +17,7 @@ from rest_framework import permissions as drf_permissions
 from rest_framework.request import Request, wrap_attributeerrors
 
 from restflow import _hooks as hooks
-from restflow._bridge import Flow, hook_flow
+from restflow._bridge import Flow, attribute_step, hook_flow, sync_code_step, view_step
 from restflow._hooks import Hook
 
 if TYPE_CHECKING:
@@ -112,37 +112,41 @@ def verdict_flow(
     return bool(allowed), permission
 
 
-def _deny(view: APIView, request: Request, culprit: Any) -> None:
-    view.permission_denied(
-        request,
-        message=getattr(culprit, "message", None),
-        code=getattr(culprit, "code", None),
-    )
+def _deny_flow(view: APIView, request: Request, culprit: Any) -> Flow[None]:
+    # A permission's ``message`` may be a property that reads the database.
+    message = yield attribute_step(culprit, hooks.PERMISSION_MESSAGE)
+    code = getattr(culprit, "code", None)
+    yield view_step(view, hooks.PERMISSION_DENIED, request, message=message, code=code)
 
 
 def permissions_flow(view: APIView, request: Request) -> Flow[None]:
     """DRF's ``check_permissions``: the first denying permission raises."""
-    for permission in view.get_permissions():
+    permissions = yield view_step(view, hooks.GET_PERMISSIONS)
+    for permission in permissions:
         allowed, culprit = yield from verdict_flow(permission, request, view, None, on_object=False)
         if not allowed:
-            _deny(view, request, culprit)
+            yield from _deny_flow(view, request, culprit)
 
 
 def object_permissions_flow(view: APIView, request: Request, obj: Any) -> Flow[None]:
     """DRF's ``check_object_permissions`` for ``obj``."""
-    for permission in view.get_permissions():
+    permissions = yield view_step(view, hooks.GET_PERMISSIONS)
+    for permission in permissions:
         allowed, culprit = yield from verdict_flow(permission, request, view, obj, on_object=True)
         if not allowed:
-            _deny(view, request, culprit)
+            yield from _deny_flow(view, request, culprit)
 
 
 def throttles_flow(view: APIView, request: Request) -> Flow[None]:
     """DRF's ``check_throttles``: every throttle is asked; the longest wait is reported."""
     durations: list[float | None] = []
-    for throttle in view.get_throttles():
+    throttles = yield view_step(view, hooks.GET_THROTTLES)
+    for throttle in throttles:
         allowed = yield from hook_flow(throttle, hooks.ALLOW_REQUEST, request, view)
         if not allowed:
-            durations.append(throttle.wait())
+            durations.append((yield sync_code_step(throttle, hooks.WAIT)))
     if durations:
         known = [duration for duration in durations if duration is not None]
-        view.throttled(request, max(known, default=None))  # type: ignore[arg-type]  # DRF accepts None: "Request was throttled." without a wait
+        # DRF accepts None: "Request was throttled." without a wait.
+        wait: Any = max(known, default=None)
+        yield view_step(view, hooks.THROTTLED, request, wait)

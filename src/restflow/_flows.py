@@ -9,7 +9,6 @@ mixins compose these into their actions (``restflow.mixins``).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +23,7 @@ from restflow._bridge import Flow, Step, call_step, hook_step, override_step, si
 from restflow._checks import object_permissions_flow
 from restflow._compiled import serializer_data
 from restflow._hooks import Hook
-from restflow._introspect import Override, override, per_class
+from restflow._introspect import Override, override, per_class, user_sync_code
 from restflow._request import parsing_step
 from restflow._request import read_data as read_body
 from restflow.protocols import AsyncPostFetch
@@ -108,11 +107,19 @@ def build_serializer(view: View, chosen: Chosen, *args: Any, **kwargs: Any) -> B
 def serializer_step(
     view: View, chosen: Chosen, *args: Any, **kwargs: Any
 ) -> Step[BaseSerializer[Any]]:
-    """Build a serializer: on the loop, or in a worker thread if a getter is the user's."""
-    build = functools.partial(build_serializer, view, chosen, *args, **kwargs)
+    """Build a serializer: on the loop, or in a worker thread if user code is reached.
+
+    That is a getter the view class overrides, or a serializer class with its own
+    constructor (it may query: choices from a table).
+    """
     if builds_serializers_in_user_code(type(view)):
-        return Step.blocking(build)
-    return Step.pure(build)
+        return Step.blocking(build_serializer, view, chosen, *args, **kwargs)
+    klass: type[BaseSerializer[Any]] = (
+        getattr(view, chosen.name)() if isinstance(chosen, Hook) else chosen  # pure getters
+    )
+    if user_sync_code(klass, hooks.SERIALIZER_INIT):
+        return Step.blocking(build_serializer, view, klass, *args, **kwargs)
+    return Step.pure(build_serializer, view, klass, *args, **kwargs)
 
 
 def serializer_hook_step(serializer: BaseSerializer[Any], hook: Hook, **kwargs: Any) -> Step[Any]:

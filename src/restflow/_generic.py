@@ -6,16 +6,15 @@ The hooks' defaults run the flows of ``restflow._flows``; the async twins live o
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from rest_framework import generics as drf_generics
-from rest_framework.serializers import BaseSerializer
 from rest_framework.settings import api_settings
 
-from restflow._actions import UNSET, ActionConfig, ActionName, action_config
+from restflow._actions import UNSET, ActionConfigs, action_config
 from restflow._apiview import RestflowView
 from restflow._bridge import drive_sync
 from restflow._flows import filter_flow, lookup_flow
@@ -29,14 +28,15 @@ class GenericCore(
 ):
     """The generic view logic shared by the sync and the async generic views."""
 
-    queryset: QuerySet[M] | Any = None
+    #: The objects the view works on (a queryset of ``M``; re-evaluated per request).
+    queryset: QuerySet[M] | None = None  # pyright: ignore[reportIncompatibleVariableOverride]  # DRF's stubs also allow a manager
     # DRF types it loosely as BaseSerializer[M]; restflow keeps the declared S.
     serializer_class: type[S] | None = None  # pyright: ignore[reportIncompatibleVariableOverride]
     filter_backends: Sequence[type[Any]] = cast(
         "Sequence[type[Any]]", api_settings.DEFAULT_FILTER_BACKENDS
     )
-    #: Per-action overrides; a config's ``queryset`` must be of the view's model.
-    action_configs: Mapping[ActionName, ActionConfig[M]] = {}
+    #: Per-action overrides; a config's serializers and ``queryset`` are of the view's model.
+    action_configs: ActionConfigs[M] = {}
 
     def get_queryset(self) -> QuerySet[M]:
         """The action's ``ActionConfig.queryset``, else ``queryset`` (re-evaluated per request).
@@ -57,7 +57,7 @@ class GenericCore(
         queryset = self.queryset
         if isinstance(queryset, QuerySet):
             queryset = queryset.all()
-        return cast("QuerySet[M]", queryset)
+        return queryset
 
     def get_object(self) -> M:
         """Look the object up by ``lookup_field`` (404 if missing) and check object permissions.
@@ -79,12 +79,19 @@ class GenericCore(
         except (TypeError, KeyError):
             return {}
 
-    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
-        """Save a new object. Override to pass extra fields (``serializer.save(owner=...)``)."""
+    def perform_create(self, serializer: SIn) -> None:
+        """Save a new object. Override to pass extra fields (``serializer.save(owner=...)``).
+
+        ``serializer`` is the view's validated request serializer (``SIn``, by default
+        ``S``): annotate an override with that class, and ``validated_data`` is its ``TIn``.
+        """
         serializer.save()
 
-    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
-        """Save the updated object. Override to pass extra fields."""
+    def perform_update(self, serializer: SIn) -> None:
+        """Save the updated object. Override to pass extra fields.
+
+        ``serializer`` is the view's validated request serializer (``SIn``, by default ``S``).
+        """
         serializer.save()
 
     def perform_destroy(self, instance: M) -> None:

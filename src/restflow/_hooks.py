@@ -23,7 +23,15 @@ from rest_framework.request import ForcedAuthentication
 from restflow import parsers
 from restflow._fastjson import JSONRenderer as FastJSONRenderer
 
-__all__ = ["HOOKS", "Family", "Hook", "Runs", "markdown_table"]
+__all__ = [
+    "DISPATCH_CALLS",
+    "DISPATCH_CLASSES",
+    "HOOKS",
+    "Family",
+    "Hook",
+    "Runs",
+    "markdown_table",
+]
 
 
 class Family(enum.Enum):
@@ -71,7 +79,6 @@ class Hook:
 
 _V, _AU, _PE, _TH = Family.VIEW, Family.AUTHENTICATOR, Family.PERMISSION, Family.THROTTLE
 _PA, _FI, _SE = Family.PAGINATOR, Family.FILTER, Family.SERIALIZER
-_LOOP = Runs.LOOP
 
 # DRF's stock permissions read request.user / request.method only, set before
 # permissions run; SearchFilter builds Q objects on a lazy queryset; the
@@ -116,51 +123,76 @@ ACTIONS = tuple(
     Hook(name, None, _V)
     for name in ("list", "create", "retrieve", "update", "partial_update", "destroy")
 )
-#: View hooks called where the dispatch loop is: on the loop for an async view.
-VIEW_ON_LOOP = tuple(
-    Hook(name, None, _V, _LOOP)
-    for name in (
-        "initialize_request",
-        "get_parser_context",
-        "get_authenticators",
-        "get_parsers",
-        "get_renderers",
-        "get_content_negotiator",
-        "perform_content_negotiation",
-        "get_format_suffix",
-        "determine_version",
-        "get_permissions",
-        "get_throttles",
-        "permission_denied",
-        "throttled",
-        "get_authenticate_header",
-        "get_exception_handler",
-        "get_exception_handler_context",
-        "finalize_response",
-    )
+# The view methods DRF's dispatch calls around the handler. DRF's and restflow's own
+# versions only read request state and run on the loop; a user's sync override may
+# query the database, so the call that reaches it runs in a worker thread.
+INITIALIZE_REQUEST = Hook("initialize_request", None, _V)
+GET_PARSER_CONTEXT = Hook("get_parser_context", None, _V)
+GET_AUTHENTICATORS = Hook("get_authenticators", None, _V)
+GET_PARSERS = Hook("get_parsers", None, _V)
+GET_RENDERERS = Hook("get_renderers", None, _V)
+GET_CONTENT_NEGOTIATOR = Hook("get_content_negotiator", None, _V)
+PERFORM_CONTENT_NEGOTIATION = Hook("perform_content_negotiation", None, _V)
+GET_FORMAT_SUFFIX = Hook("get_format_suffix", None, _V)
+DETERMINE_VERSION = Hook("determine_version", None, _V)
+GET_PERMISSIONS = Hook("get_permissions", None, _V)
+GET_THROTTLES = Hook("get_throttles", None, _V)
+PERMISSION_DENIED = Hook("permission_denied", None, _V)
+THROTTLED = Hook("throttled", None, _V)
+GET_AUTHENTICATE_HEADER = Hook("get_authenticate_header", None, _V)
+GET_EXCEPTION_HANDLER = Hook("get_exception_handler", None, _V)
+GET_EXCEPTION_HANDLER_CONTEXT = Hook("get_exception_handler_context", None, _V)
+FINALIZE_RESPONSE = Hook("finalize_response", None, _V)
+GET_RENDERER_CONTEXT = Hook("get_renderer_context", None, _V)
+DISPATCH_HOOKS = (
+    INITIALIZE_REQUEST,
+    GET_PARSER_CONTEXT,
+    GET_AUTHENTICATORS,
+    GET_PARSERS,
+    GET_RENDERERS,
+    GET_CONTENT_NEGOTIATOR,
+    PERFORM_CONTENT_NEGOTIATION,
+    GET_FORMAT_SUFFIX,
+    DETERMINE_VERSION,
+    GET_PERMISSIONS,
+    GET_THROTTLES,
+    PERMISSION_DENIED,
+    THROTTLED,
+    GET_AUTHENTICATE_HEADER,
+    GET_EXCEPTION_HANDLER,
+    GET_EXCEPTION_HANDLER_CONTEXT,
+    FINALIZE_RESPONSE,
+    GET_RENDERER_CONTEXT,
 )
 
 # -- authenticators --------------------------------------------------------------------
 AUTHENTICATE = Hook("authenticate", "aauthenticate", _AU, pure=frozenset({ForcedAuthentication}))
 AUTHENTICATE_CREDENTIALS = Hook("authenticate_credentials", "aauthenticate_credentials", _AU)
-AUTHENTICATE_HEADER = Hook("authenticate_header", None, _AU, _LOOP)
-ENFORCE_CSRF = Hook("enforce_csrf", None, _AU, _LOOP)
+AUTHENTICATE_HEADER = Hook("authenticate_header", None, _AU)
+ENFORCE_CSRF = Hook("enforce_csrf", None, _AU)
+#: Building an authenticator (``get_authenticators``) calls its constructor.
+AUTHENTICATOR_INIT = Hook("__init__", None, _AU)
 
 # -- permissions -------------------------------------------------------------------------
 HAS_PERMISSION = Hook("has_permission", "ahas_permission", _PE, pure=_PURE_PERMISSIONS)
 HAS_OBJECT_PERMISSION = Hook(
     "has_object_permission", "ahas_object_permission", _PE, pure=_PURE_PERMISSIONS
 )
-PERMISSION_MESSAGE = Hook("message", None, _PE, _LOOP)
+#: A ``message`` property may read the database; a plain attribute is read on the loop.
+PERMISSION_MESSAGE = Hook("message", None, _PE)
+PERMISSION_INIT = Hook("__init__", None, _PE)
 
 # -- throttles ---------------------------------------------------------------------------
 ALLOW_REQUEST = Hook("allow_request", "aallow_request", _TH)
 GET_CACHE_KEY = Hook("get_cache_key", "aget_cache_key", _TH)
 THROTTLE_SUCCESS = Hook("throttle_success", "athrottle_success", _TH)
 THROTTLE_FAILURE = Hook("throttle_failure", "athrottle_failure", _TH)
-THROTTLE_ON_LOOP = tuple(
-    Hook(name, None, _TH, _LOOP) for name in ("get_rate", "parse_rate", "get_ident", "wait")
-)
+#: DRF's rate throttles read their rate while being built (``get_throttles``).
+THROTTLE_INIT = Hook("__init__", None, _TH)
+GET_RATE = Hook("get_rate", None, _TH)
+PARSE_RATE = Hook("parse_rate", None, _TH)
+GET_IDENT = Hook("get_ident", None, _TH)
+WAIT = Hook("wait", None, _TH)
 
 # -- paginators --------------------------------------------------------------------------
 PAGINATOR_PAGINATE_QUERYSET = Hook("paginate_queryset", "apaginate_queryset", _PA)
@@ -205,6 +237,8 @@ ORDERING_PARTS = tuple(
 )
 
 # -- serializers -------------------------------------------------------------------------
+#: A serializer with its own constructor may query (choices from a table).
+SERIALIZER_INIT = Hook("__init__", None, _SE)
 IS_VALID = Hook("is_valid", "ais_valid", _SE)
 SAVE = Hook("save", "asave", _SE)
 SERIALIZER_PARTS = tuple(
@@ -255,25 +289,32 @@ HOOKS: tuple[Hook, ...] = (
     PERFORM_DESTROY,
     GET_SUCCESS_HEADERS,
     *ACTIONS,
-    *VIEW_ON_LOOP,
+    *DISPATCH_HOOKS,
     AUTHENTICATE,
     AUTHENTICATE_CREDENTIALS,
     AUTHENTICATE_HEADER,
     ENFORCE_CSRF,
+    AUTHENTICATOR_INIT,
     HAS_PERMISSION,
     HAS_OBJECT_PERMISSION,
     PERMISSION_MESSAGE,
+    PERMISSION_INIT,
     ALLOW_REQUEST,
     GET_CACHE_KEY,
     THROTTLE_SUCCESS,
     THROTTLE_FAILURE,
-    *THROTTLE_ON_LOOP,
+    THROTTLE_INIT,
+    GET_RATE,
+    PARSE_RATE,
+    GET_IDENT,
+    WAIT,
     PAGINATOR_PAGINATE_QUERYSET,
     PAGINATOR_GET_PAGINATED_RESPONSE,
     *PAGINATOR_PARTS,
     BACKEND_FILTER_QUERYSET,
     *SEARCH_PARTS,
     *ORDERING_PARTS,
+    SERIALIZER_INIT,
     IS_VALID,
     SAVE,
     *SERIALIZER_PARTS,
@@ -281,6 +322,50 @@ HOOKS: tuple[Hook, ...] = (
     RENDER,
     FETCH,
 )
+
+
+#: Each call DRF's dispatch makes on a view, with the hooks its default implementation
+#: reaches in turn, on the view or on the classes the view builds (``view attribute``).
+#: A user's sync code in any of them moves the call to a worker thread.
+DISPATCH_CALLS: dict[Hook, tuple[Hook, ...]] = {
+    INITIALIZE_REQUEST: (
+        INITIALIZE_REQUEST,
+        GET_PARSERS,
+        GET_AUTHENTICATORS,
+        GET_CONTENT_NEGOTIATOR,
+        GET_PARSER_CONTEXT,
+    ),
+    # The first half of DRF's ``initial``, before authentication.
+    INITIAL: (
+        GET_FORMAT_SUFFIX,
+        PERFORM_CONTENT_NEGOTIATION,
+        GET_CONTENT_NEGOTIATOR,
+        GET_RENDERERS,
+        DETERMINE_VERSION,
+    ),
+    GET_PERMISSIONS: (GET_PERMISSIONS,),
+    GET_THROTTLES: (GET_THROTTLES,),
+    PERMISSION_DENIED: (PERMISSION_DENIED,),
+    THROTTLED: (THROTTLED,),
+    GET_AUTHENTICATE_HEADER: (GET_AUTHENTICATE_HEADER,),
+    GET_EXCEPTION_HANDLER: (GET_EXCEPTION_HANDLER,),
+    GET_EXCEPTION_HANDLER_CONTEXT: (GET_EXCEPTION_HANDLER_CONTEXT,),
+    FINALIZE_RESPONSE: (
+        FINALIZE_RESPONSE,
+        PERFORM_CONTENT_NEGOTIATION,
+        GET_CONTENT_NEGOTIATOR,
+        GET_RENDERERS,
+        GET_RENDERER_CONTEXT,
+    ),
+}
+#: The classes a dispatch call builds or consults (the view's attribute), and their
+#: hooks that the call reaches.
+DISPATCH_CLASSES: dict[Hook, tuple[str, tuple[Hook, ...]]] = {
+    INITIALIZE_REQUEST: ("authentication_classes", (AUTHENTICATOR_INIT,)),
+    GET_PERMISSIONS: ("permission_classes", (PERMISSION_INIT,)),
+    GET_THROTTLES: ("throttle_classes", (THROTTLE_INIT, GET_RATE, PARSE_RATE)),
+    GET_AUTHENTICATE_HEADER: ("authentication_classes", (AUTHENTICATE_HEADER,)),
+}
 
 
 def _owned(cls: type) -> str:

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import enum
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Generic, ParamSpec, TypeVar
 
 from asgiref.sync import iscoroutinefunction
 
-from restflow._hooks import Hook
+from restflow._hooks import DISPATCH_CALLS, DISPATCH_CLASSES, Hook
 
 __all__ = [
     "Mode",
     "Override",
     "definer",
+    "dispatch_blocks",
     "hook_mode",
     "is_library",
     "is_restflow",
@@ -28,6 +30,7 @@ __all__ = [
     "override",
     "per_class",
     "replaces",
+    "user_sync_code",
 ]
 
 R = TypeVar("R")
@@ -133,6 +136,45 @@ def keeps_library(cls: type, hooks: tuple[Hook, ...]) -> bool:
     """
     return all(
         (sync_def := definer(cls, hook.name)) is None or is_library(sync_def) for hook in hooks
+    )
+
+
+@per_class
+def user_sync_code(cls: type, hook: Hook) -> bool:
+    """True when ``cls`` gets ``hook``'s method from the user's code, as sync code.
+
+    Sync code is a plain method (or static/class method) or a property: calling or
+    reading it may do I/O, so the async path runs it in a worker thread. A plain class
+    attribute (``message = "..."``) and an ``async def`` are not.
+    """
+    klass = definer(cls, hook.name)
+    if klass is None or is_library(klass):
+        return False
+    attribute = klass.__dict__[hook.name]
+    if isinstance(attribute, property):
+        return True
+    if isinstance(attribute, staticmethod | classmethod):
+        attribute = attribute.__func__
+    return inspect.isfunction(attribute) and not iscoroutinefunction(attribute)
+
+
+@per_class
+def dispatch_blocks(view_class: type, call: Hook) -> bool:
+    """True when dispatch's ``call`` on ``view_class`` reaches the user's sync code.
+
+    ``call`` is a key of :data:`restflow._hooks.DISPATCH_CALLS`: the view method and
+    the hooks its default reaches, on the view and on the classes it builds.
+    """
+    if any(user_sync_code(view_class, hook) for hook in DISPATCH_CALLS[call]):
+        return True
+    attribute, reached = DISPATCH_CLASSES.get(call, ("", ()))
+    classes = getattr(view_class, attribute, ()) if attribute else ()
+    if not isinstance(classes, list | tuple):
+        return False  # a dotted path or a composed permission: built as DRF builds it
+    return any(
+        isinstance(klass, type) and user_sync_code(klass, hook)
+        for klass in classes
+        for hook in reached
     )
 
 

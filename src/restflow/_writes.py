@@ -6,7 +6,8 @@ one ``transaction.atomic`` block, in one worker-thread hop: a failure or a
 cancelled request leaves nothing half-written. When a concurrent request
 commits the same unique value after this one was validated, the save raises
 ``IntegrityError``; the request is then validated again (rolled back) so the
-client gets DRF's 400. An async ``aperform_*`` override owns its transaction.
+client gets DRF's 400. An async ``aperform_*`` override owns its transaction; a
+unique race lost there is revalidated the same way.
 """
 
 from __future__ import annotations
@@ -101,5 +102,6 @@ async def write_async(
         try:
             return await drive_async(flow)
         except _Conflict as conflict:
-            raise conflict.error from None
+            # Losing a unique race in the user's own save is still DRF's 400.
+            await in_thread(_raise_revalidated, conflict)
     return await in_thread(write_sync, view, flow)

@@ -6,8 +6,13 @@ It only registers restflow's system checks (see :mod:`restflow.checks`, and
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
 from django.core import checks
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 __all__ = ["RestflowConfig"]
 
@@ -17,7 +22,7 @@ class RestflowConfig(AppConfig):
 
     name = "restflow"
     label = "restflow"
-    verbose_name = "restflow"
+    verbose_name: StrOrPromise = "restflow"
 
     def ready(self) -> None:
         from restflow import checks as restflow_checks

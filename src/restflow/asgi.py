@@ -17,8 +17,9 @@ import contextvars
 import itertools
 import logging
 import threading
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import closing, suppress
 from typing import Any, Final, ParamSpec, TypeVar
 
@@ -36,7 +37,9 @@ from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix
 
-__all__ = ["ASGIHandler", "ExecutorPool", "get_asgi_application"]
+from restflow._eager_accept import new_eager_uvloop
+
+__all__ = ["ASGIHandler", "ExecutorPool", "eager_uvloop", "get_asgi_application"]
 
 Receive = Callable[[], Awaitable[Mapping[str, Any]]]
 Send = Callable[[Mapping[str, Any]], Awaitable[None]]
@@ -50,7 +53,7 @@ DEFAULT_MAX_IDLE_EXECUTORS: Final = 64
 _numbers = itertools.count(1)
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
-logger = logging.getLogger("restflow.asgi")
+logger: logging.Logger = logging.getLogger("restflow.asgi")
 
 
 def _close_all_connections() -> None:
@@ -73,7 +76,7 @@ class RequestThread(ThreadPoolExecutor):
 
     def __init__(self) -> None:
         super().__init__(max_workers=1, thread_name_prefix=f"restflow-asgi-{next(_numbers)}")
-        self.used = False
+        self.used: bool = False
         self._before_first: Callable[[], object] | None = None
 
     def lend(self) -> None:
@@ -166,6 +169,38 @@ class ExecutorPool:
                 self.release(waiter.result())
             raise
 
+    def lend_background(self) -> RequestThread:
+        """An executor for the work a finished request left behind; never waits.
+
+        An idle executor if there is one, else a new one. It does not count
+        against ``max_executors`` while it is out (work left behind must never
+        make a request wait); :meth:`return_background` takes it back.
+        """
+        with self._lock:
+            executor = self._idle.pop() if self._idle and not self._closed else None
+            if executor is not None:
+                self._size -= 1
+        if executor is None:
+            executor = RequestThread()
+        executor.lend()
+        return executor
+
+    def return_background(self, executor: RequestThread) -> None:
+        """Take back an executor from :meth:`lend_background` (callable from any thread).
+
+        ``close_old_connections`` is queued on its thread first if it was used. It
+        rejoins the pool only if the pool is below ``max_executors``.
+        """
+        with self._lock:
+            rejoin = self._size < self.max_executors and not self._closed
+            if rejoin:
+                self._size += 1
+        if rejoin:
+            self.release(executor, finished=False)
+        else:
+            executor.after_request(close_old_connections)
+            _retire(executor)
+
     def release(self, executor: RequestThread, *, finished: bool = True) -> None:
         """Take ``executor`` back.
 
@@ -235,6 +270,42 @@ class ExecutorPool:
         for executor in idle:
             await asyncio.wrap_future(executor.submit(_close_all_connections))
             executor.shutdown(wait=False)
+
+
+class RequestExecutor(Executor):
+    """The executor of one request's ``ThreadSensitiveContext``.
+
+    While the request is served, its thread-sensitive work goes to the pooled
+    thread lent to it. Tasks the view started (``asyncio.create_task``) inherit
+    the context and may outlive the response; once :meth:`detach` is called
+    (the request is done and its thread is back in the pool), their
+    thread-sensitive calls go to one background thread, borrowed on first use
+    (:meth:`ExecutorPool.lend_background`). When the last of those tasks is gone
+    (nothing refers to the request's context any more), that thread's
+    connections get ``close_old_connections`` and the thread goes back to the
+    pool.
+    """
+
+    def __init__(self, pool: ExecutorPool, lent: RequestThread) -> None:
+        self.lent: RequestThread | None = lent
+        self._pool = pool
+        self._background: RequestThread | None = None
+        self._lock = threading.Lock()
+
+    def detach(self) -> None:
+        """The request is done: later work goes to a background thread."""
+        self.lent = None
+
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        lent = self.lent
+        if lent is not None:
+            return lent.submit(fn, *args, **kwargs)
+        with self._lock:
+            background = self._background
+            if background is None:
+                background = self._background = self._pool.lend_background()
+                weakref.finalize(self, self._pool.return_background, background)
+        return background.submit(fn, *args, **kwargs)
 
 
 def _retire(executor: ThreadPoolExecutor) -> None:
@@ -315,7 +386,7 @@ class ASGIHandler(django_asgi.ASGIHandler):
         max_idle_executors: int = DEFAULT_MAX_IDLE_EXECUTORS,
     ) -> None:
         super().__init__()
-        self.executors = ExecutorPool(max_executors, max_idle_executors)
+        self.executors: ExecutorPool = ExecutorPool(max_executors, max_idle_executors)
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         """Serve one HTTP request on a pooled thread; answer ``lifespan`` events."""
@@ -325,22 +396,42 @@ class ASGIHandler(django_asgi.ASGIHandler):
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         executor = await self.executors.acquire()
+        request_executor = RequestExecutor(self.executors, executor)
         finished = False
         try:
-            async with ThreadSensitiveContext(executor=executor):
-                # Its own task, hence its own copy of the caller's context: asgiref
-                # copies context variables set by sync code back to the awaiting
-                # context, and the view runs in this task. Without a task of its
-                # own they would outlive the request and show up in the next one
-                # served from the caller's task.
-                token = _lent.set(executor)
-                try:
-                    await asyncio.create_task(self.handle(scope, receive, send))
-                finally:
-                    _lent.reset(token)
+            # Its own task, hence its own copy of the caller's context: asgiref
+            # copies context variables set by sync code back to the awaiting
+            # context, and the view runs in this task. Without a task of its
+            # own they would outlive the request and show up in the next one
+            # served from the caller's task.
+            await asyncio.create_task(self._serve(executor, request_executor, scope, receive, send))
             finished = True
         finally:
+            request_executor.detach()
             self.executors.release(executor, finished=finished)
+
+    async def _serve(
+        self,
+        lent: RequestThread,
+        executor: RequestExecutor,
+        scope: dict[str, Any],
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        # The request's thread-sensitive context is entered in this task's own
+        # context and deliberately never exited: tasks the view starts inherit it
+        # and may outlive the response (Django's handler lets them). An exited
+        # context would fail their thread-sensitive calls; this one sends them to
+        # a background thread once the request is done (see RequestExecutor).
+        context = ThreadSensitiveContext(executor=executor)
+        enter: Callable[[], Awaitable[object]] = context.__aenter__  # asgiref's is untyped
+        await enter()
+        # The token kept for the exit refers to this task's context, which refers
+        # back to the ThreadSensitiveContext: without it, the request's context is
+        # freed when its last task is (no cycle left for the garbage collector).
+        context.token = None
+        _lent.set(lent)
+        await self.handle(scope, receive, send)
 
     async def handle(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         """Read the body, send ``request_started``, respond, close the response."""
@@ -470,3 +561,14 @@ def get_asgi_application(
             getattr(settings, "RESTFLOW_ASGI_MAX_IDLE_EXECUTORS", DEFAULT_MAX_IDLE_EXECUTORS)
         )
     return ASGIHandler(max_executors=max_executors, max_idle_executors=max_idle_executors)
+
+
+def eager_uvloop() -> asyncio.AbstractEventLoop:
+    """uvicorn's event loop for this handler: uvloop, accepting every pending connection at once.
+
+    ``uvicorn project.asgi:application --loop restflow.asgi:eager_uvloop`` (uvicorn 0.36
+    or later, uvloop installed). uvloop alone accepts one connection per loop iteration,
+    so under load new connections wait in the kernel's accept queue, their first
+    requests with them (see docs/guide/deployment.md).
+    """
+    return new_eager_uvloop()

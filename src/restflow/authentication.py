@@ -32,6 +32,7 @@ from typing_extensions import override
 from restflow import _hooks as hooks
 from restflow._bridge import Flow, Step, drive_async, drive_sync, override_step
 from restflow._hooks import Hook
+from restflow._introspect import user_sync_code
 from restflow._request import parsing_step
 from restflow.protocols import AsyncBaseAuthentication, UserAuthTuple
 
@@ -220,7 +221,10 @@ class SessionAuthentication(drf_authentication.SessionAuthentication, AsyncBaseA
         user = yield Step.blocking(read_user) if auser is None else Step.either(read_user, auser)
         if not user or not user.is_active:
             return None
-        if request.method == "POST":
+        if user_sync_code(type(self), hooks.ENFORCE_CSRF):
+            # A user's override may do I/O: it runs in a worker thread.
+            yield Step.blocking(self.enforce_csrf, request)
+        elif request.method == "POST":
             # Django's CSRF check reads the form token from the parsed body (DRF
             # keeps that parse for request.data): off the loop when it may block.
             yield parsing_step(request, self.enforce_csrf, request)

@@ -27,7 +27,7 @@ from rest_framework.serializers import BaseSerializer
 from restflow import _hooks as hooks
 from restflow._asyncview import AsyncAPIView
 from restflow._hooks import Hook
-from restflow._introspect import Mode, hook_mode
+from restflow._introspect import Mode, dispatch_blocks, hook_mode, user_sync_code
 from restflow.conf import settings
 from restflow.serializers import ModelSerializer, Serializer
 
@@ -108,6 +108,33 @@ def sync_hook_messages(views: Iterable[type]) -> list[CheckMessage]:
                         id="restflow.I001",
                     )
                 )
+        messages.extend(_dispatch_messages(view))
+    return messages
+
+
+def _dispatch_messages(view: type) -> list[CheckMessage]:
+    """``restflow.I001`` for each dispatch call that reaches the user's sync code."""
+    messages: list[CheckMessage] = []
+    for call, reached in hooks.DISPATCH_CALLS.items():
+        if not dispatch_blocks(view, call):
+            continue
+        own = [hook.name for hook in reached if user_sync_code(view, hook)]
+        where = (
+            f"overrides {', '.join(own)} with sync code"
+            if own
+            else f"builds {hooks.DISPATCH_CLASSES[call][0]} whose sync methods it reaches"
+        )
+        messages.append(
+            Info(
+                f"{view.__module__}.{view.__qualname__} {where}: on this async view "
+                f"dispatch's {call.name} step runs in a worker thread (a hop where the "
+                "request phase may have had none).",
+                hint="Keep the override free of I/O and move the database work into an "
+                "async hook (an `ahas_permission`, an `aallow_request`), or accept the hop.",
+                obj=view,
+                id="restflow.I001",
+            )
+        )
     return messages
 
 
@@ -125,7 +152,10 @@ def _declared_types(serializer: type) -> tuple[Any, Any] | None:
 def _keys(typed_dict: Any) -> set[str] | None:
     if not typing.is_typeddict(typed_dict):
         return None
-    return set(typing.get_type_hints(typed_dict))
+    # The keys, without evaluating the annotations: a generated module may import the
+    # names they use for the type checkers only.
+    keys: frozenset[str] = typed_dict.__required_keys__ | typed_dict.__optional_keys__
+    return set(keys)
 
 
 def _mismatch(

@@ -14,17 +14,36 @@ DRF's policy decorators (``permission_classes``, ``throttle_classes``, ...)
 work unchanged below ``@api_view``. The ones re-exported here are DRF's,
 typed so that they also accept ``async def`` views (DRF's stubs only accept
 functions returning a response).
+
+``@action`` is DRF's viewset action decorator (same arguments, same attributes
+for routers), typed for ``def`` and ``async def`` methods alike::
+
+    class ProductViewSet(AsyncModelViewSet[Product, ProductSerializer]):
+        @action(detail=True, methods=["post"])
+        async def publish(self, request: Request, pk: str) -> Response:
+            ...
 """
 
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar, cast, overload
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Literal,
+    ParamSpec,
+    Protocol,
+    Self,
+    TypeAlias,
+    TypeVar,
+    cast,
+    overload,
+)
 
 from asgiref.sync import iscoroutinefunction
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from rest_framework import decorators as drf_decorators
 from rest_framework import views as drf_views
@@ -37,13 +56,19 @@ from rest_framework.throttling import BaseThrottle
 
 from restflow._apiview import APIView
 from restflow._asyncview import AsyncAPIView
+from restflow._types import AsyncViewFunction, SyncViewFunction
 
 if TYPE_CHECKING:
     from rest_framework.permissions import _PermissionClass  # a class, or DRF's & | ~ holders
 
 __all__ = [
+    "ActionMapping",
+    "ActionMethod",
     "AsyncViewFunction",
+    "BoundActionMethod",
+    "HttpMethod",
     "SyncViewFunction",
+    "action",
     "api_view",
     "authentication_classes",
     "parser_classes",
@@ -56,32 +81,14 @@ __all__ = [
 P = ParamSpec("P")
 F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R", bound=HttpResponseBase)
-R_co = TypeVar("R_co", bound=HttpResponseBase, covariant=True)
+
+V_contra = TypeVar("V_contra", contravariant=True)
+#: What an action method returns: a response, or (``async def``) an awaitable of one.
+A = TypeVar("A", bound=HttpResponseBase | Awaitable[HttpResponseBase])
+A_co = TypeVar("A_co", covariant=True)
 
 AsyncHandler = Callable[Concatenate[Request, P], Coroutine[Any, Any, R]]
 SyncHandler = Callable[Concatenate[Request, P], R]
-
-
-class AsyncViewFunction(Protocol[P, R_co]):
-    """What ``@api_view`` makes of an ``async def``: an async Django view."""
-
-    cls: type[AsyncAPIView]
-    view_class: type[AsyncAPIView]
-    csrf_exempt: bool
-
-    def __call__(
-        self, request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs
-    ) -> Coroutine[Any, Any, R_co]: ...
-
-
-class SyncViewFunction(Protocol[P, R_co]):
-    """What ``@api_view`` makes of a plain ``def``: a sync Django view."""
-
-    cls: type[APIView]
-    view_class: type[APIView]
-    csrf_exempt: bool
-
-    def __call__(self, request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
 
 
 class _ApiView:
@@ -202,3 +209,149 @@ def parser_classes(classes: Sequence[type[BaseParser] | BaseParser]) -> Callable
 def schema(view_inspector: ViewInspector | type[ViewInspector] | None) -> Callable[[F], F]:
     """DRF's ``schema``: the schema inspector of an ``@api_view`` function (None: excluded)."""
     return _policy("schema", drf_decorators.schema(view_inspector))
+
+
+# -- @action ----------------------------------------------------------------------------
+
+#: The HTTP method names ``@action(methods=...)`` accepts (either case).
+HttpMethod: TypeAlias = Literal[
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "options",
+    "trace",
+    "GET",
+    "POST",
+    "PUT",
+    "PATCH",
+    "DELETE",
+    "HEAD",
+    "OPTIONS",
+    "TRACE",
+]
+
+
+class ActionMapping(Protocol):
+    """An action's ``mapping``: routes more HTTP methods of the action to other methods.
+
+    ::
+
+        @action(detail=False)
+        async def draft(self, request: Request) -> Response: ...
+
+        @draft.mapping.delete
+        async def discard_draft(self, request: Request) -> Response: ...
+    """
+
+    def get(self, func: F, /) -> F: ...
+    def post(self, func: F, /) -> F: ...
+    def put(self, func: F, /) -> F: ...
+    def patch(self, func: F, /) -> F: ...
+    def delete(self, func: F, /) -> F: ...
+    def head(self, func: F, /) -> F: ...
+    def options(self, func: F, /) -> F: ...
+    def trace(self, func: F, /) -> F: ...
+    def items(self) -> Iterable[tuple[str, str]]: ...
+
+
+class _ActionAttributes(Protocol):
+    __name__: str
+    #: Whether the route is on one object (``/products/{pk}/publish/``) or the list.
+    detail: bool
+    #: The URL segment (default: the method's name).
+    url_path: str
+    #: The route's name suffix for ``reverse`` (default: the name with dashes).
+    url_name: str
+    #: Attributes set on the view for this action (``serializer_class=...``, ``name``, ...).
+    kwargs: dict[str, Any]
+    #: HTTP method -> name of the view method that answers it.
+    mapping: ActionMapping
+
+
+class BoundActionMethod(_ActionAttributes, Protocol[P, A_co]):
+    """An ``@action`` method read from a view instance (``self.publish``)."""
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> A_co: ...
+
+
+class ActionMethod(_ActionAttributes, Protocol[V_contra, P, A_co]):
+    """An ``@action`` method: the method itself, with the attributes routers read.
+
+    On the class (``ProductViewSet.publish``) it is this object; on an instance
+    (``self.publish``) a :class:`BoundActionMethod`, sync or async as written.
+    """
+
+    def __call__(self, view: V_contra, /, *args: P.args, **kwargs: P.kwargs) -> A_co: ...
+    @overload
+    def __get__(self, instance: None, owner: type[Any], /) -> Self: ...
+    @overload
+    def __get__(self, instance: V_contra, owner: type[Any], /) -> BoundActionMethod[P, A_co]: ...
+
+
+class _MethodMapper(drf_decorators.MethodMapper):
+    """DRF's ``MethodMapper``, refusing a bad mapping with ``ImproperlyConfigured``."""
+
+    def __init__(self, action: Callable[..., Any], methods: Sequence[str]) -> None:
+        super().__init__(action, methods)
+        self._action_name = action.__name__
+
+    def _map(self, method: str, func: F) -> F:
+        if method in self:
+            raise ImproperlyConfigured(
+                f"Method '{method}' has already been mapped to '.{self[method]}'."
+            )
+        if func.__name__ == self._action_name:
+            raise ImproperlyConfigured(
+                "Method mapping does not behave like the property decorator. You "
+                "cannot use the same method name for each mapping declaration."
+            )
+        self[method] = func.__name__
+        return func
+
+
+@overload
+def action(
+    methods: Sequence[HttpMethod] | None,
+    detail: bool,
+    url_path: str | None = None,
+    url_name: str | None = None,
+    **kwargs: Any,
+) -> Callable[[Callable[Concatenate[V_contra, P], A]], ActionMethod[V_contra, P, A]]: ...
+@overload
+def action(
+    methods: Sequence[HttpMethod] | None = None,
+    *,
+    detail: bool,
+    url_path: str | None = None,
+    url_name: str | None = None,
+    **kwargs: Any,
+) -> Callable[[Callable[Concatenate[V_contra, P], A]], ActionMethod[V_contra, P, A]]: ...
+def action(
+    methods: Sequence[HttpMethod] | None = None,
+    detail: bool | None = None,
+    url_path: str | None = None,
+    url_name: str | None = None,
+    **kwargs: Any,
+) -> Callable[[Callable[..., Any]], Any]:
+    """DRF's ``@action``: route a viewset method (``def`` or ``async def``) as an extra action.
+
+    ``methods`` defaults to ``["get"]``; ``detail`` (required) says whether the
+    route is on one object or on the list; ``url_path`` and ``url_name`` default
+    to the method's name (dashes in the URL name); other keyword arguments
+    (``serializer_class=``, ``permission_classes=``, ...) are set on the view
+    for this action, as in DRF. More HTTP methods go to other view methods with
+    ``@<action>.mapping.<method>``.
+    """
+    if detail is None:
+        raise ImproperlyConfigured("@action() missing required argument: 'detail'")
+    drf_decorator = drf_decorators.action(methods, detail, url_path, url_name, **kwargs)
+
+    def decorator(func: Callable[..., Any]) -> Any:
+        decorated = drf_decorator(func)
+        decorated.mapping = _MethodMapper(decorated, list(decorated.mapping))
+        return decorated
+
+    return decorator

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
 from django.db.models import QuerySet
-from rest_framework import generics as drf_generics
+from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -50,8 +50,6 @@ __all__ = [
     "GenericAPIView",
     "get_object_or_404",
 ]
-
-get_object_or_404 = drf_generics.get_object_or_404
 
 
 class GenericAPIView(GenericCore[M, S, SIn, SOut], APIView[S, SIn, SOut]):
@@ -158,14 +156,14 @@ class AsyncGenericAPIView(GenericCore[M, S, SIn, SOut], AsyncAPIView[S, SIn, SOu
         serializer = await drive_async(single(serializer_step(self, chosen, *args, **kwargs)))
         return cast("S", serializer)
 
-    async def aperform_create(self, serializer: BaseSerializer[Any]) -> None:
+    async def aperform_create(self, serializer: SIn) -> None:
         """Async twin of ``perform_create`` (default: it, in a worker thread).
 
         Override for an async save; it then owns its transaction (see the writes guide).
         """
         await in_thread(self.perform_create, serializer)
 
-    async def aperform_update(self, serializer: BaseSerializer[Any]) -> None:
+    async def aperform_update(self, serializer: SIn) -> None:
         """Async twin of ``perform_update`` (default: it, in a worker thread).
 
         Override for an async save; it then owns its transaction.

@@ -54,7 +54,10 @@ class PayloadTooLarge(exceptions.APIException):
     """413: the request body exceeds ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""
 
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE."
+    # DRF types it as any error detail; this one is a message.
+    default_detail: str = (  # pyright: ignore[reportIncompatibleVariableOverride]
+        "Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE."
+    )
     default_code = "payload_too_large"
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import copy
 import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final, Generic
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic
 
 from django.db.models import Model, QuerySet
 from rest_framework import serializers
@@ -103,6 +103,12 @@ class ModelSerializer(  # type: ignore[misc]  # typed properties narrow DRF's An
     _AsyncSerializerAPI[M, TIn, TOut], serializers.ModelSerializer[M], Generic[M, TIn, TOut]
 ):
     """DRF's ``ModelSerializer`` for model ``M``; ``save()`` returns an ``M``."""
+
+    if TYPE_CHECKING:
+        # drf-stubs declare ``Meta`` as a class of their own, so pyright reads every
+        # serializer's ``class Meta`` as an incompatible override of it; any class is
+        # a ``Meta`` here (DRF itself checks its attributes).
+        Meta: ClassVar[type[Any]]  # pyright: ignore[reportIncompatibleVariableOverride]
 
     def get_fields(self) -> dict[str, Field[Any, Any, Any, Any]]:
         """DRF's ``get_fields()``, with the model-built part worked out once per class."""

@@ -11,7 +11,16 @@ JSON (``TEST_REQUEST_DEFAULT_FORMAT``) by default, and ``logout``::
     assert response.status_code == 201
 
 ``AsyncAPIRequestFactory`` builds ``ASGIRequest`` objects the same way, for
-calling a view directly (``await view(request)``).
+calling a view directly (``await view(request)``); ``force_authenticate(request,
+user=...)`` marks such a request as DRF's does.
+
+``AsyncAPITestCase`` is DRF's ``APITestCase`` whose ``self.async_client`` is an
+``AsyncAPIClient``::
+
+    class ProductTests(AsyncAPITestCase):
+        async def test_create(self) -> None:
+            self.async_client.force_authenticate(user=self.user)
+            response = await self.async_client.post("/products/", {"name": "Pen"})
 
 Request bodies are encoded by DRF's own code (``APIRequestFactory``'s
 encoder and the ``TEST_REQUEST_RENDERER_CLASSES`` renderers), so a body looks
@@ -27,8 +36,9 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
 from django.http.cookie import SimpleCookie
 from django.test.client import AsyncClient, AsyncClientHandler, AsyncRequestFactory
+from rest_framework import test as drf_test
 from rest_framework.settings import api_settings
-from rest_framework.test import APIRequestFactory, force_authenticate
+from rest_framework.test import APIRequestFactory
 
 from restflow._bridge import hop_count
 
@@ -51,7 +61,13 @@ if TYPE_CHECKING:
         def json(self) -> Any: ...
 
 
-__all__ = ["AsyncAPIClient", "AsyncAPIRequestFactory", "hop_count"]
+__all__ = [
+    "AsyncAPIClient",
+    "AsyncAPIRequestFactory",
+    "AsyncAPITestCase",
+    "force_authenticate",
+    "hop_count",
+]
 
 _OCTET_STREAM = "application/octet-stream"
 
@@ -210,7 +226,7 @@ class AsyncAPIClient(AsyncClient):
     ) -> None:
         super().__init__(enforce_csrf_checks, raise_request_exception, **defaults)
         self._forcing = _ForceAuthHandler(enforce_csrf_checks)
-        self.handler = self._forcing
+        self.handler: AsyncClientHandler = self._forcing
         self._encoder = _BodyEncoder(self.json_encoder)
         self._credentials: dict[str, str] = {}
 
@@ -241,7 +257,7 @@ class AsyncAPIClient(AsyncClient):
         self._credentials = {}
         self._forcing.force_user = None
         self._forcing.force_token = None
-        self.cookies = SimpleCookie()
+        self.cookies: SimpleCookie = SimpleCookie()
 
     async def alogout(self) -> None:
         """:meth:`logout`, and end the server-side session as Django's ``alogout`` does."""
@@ -279,7 +295,7 @@ class AsyncAPIClient(AsyncClient):
         extra: dict[str, Any],
     ) -> AsyncAPIResponse:
         body, chosen = self._encoder.encode(data, format, content_type)
-        self.extra = extra
+        self.extra: dict[str, Any] | None = extra
         response: AsyncAPIResponse = await self.generic(method, path, body, chosen, **extra)
         return response
 
@@ -343,3 +359,30 @@ class AsyncAPIClient(AsyncClient):
     ) -> AsyncAPIResponse:
         """OPTIONS ``path``, with ``data`` rendered as ``format`` when given."""
         return await self._with_body("OPTIONS", path, data, format, content_type, extra)
+
+
+def force_authenticate(
+    request: HttpRequest,
+    user: AbstractBaseUser | AnonymousUser | None = None,
+    token: Any = None,
+) -> None:
+    """DRF's ``force_authenticate``: the view sees ``request`` as made by ``user`` (and ``token``).
+
+    For requests built with :class:`AsyncAPIRequestFactory` (or DRF's factory) and
+    passed to a view directly; the view's authentication classes are not consulted.
+    ``token`` is whatever ``request.auth`` should be (a DRF ``Token``, a JWT, ...).
+    """
+    drf_test.force_authenticate(request, user, token)
+
+
+class AsyncAPITestCase(drf_test.APITestCase):
+    """DRF's ``APITestCase`` whose ``self.async_client`` is an :class:`AsyncAPIClient`.
+
+    ``self.client`` stays DRF's ``APIClient``. Write ``async def test_...`` methods
+    and ``await self.async_client.get(...)``; each test runs in a transaction
+    rolled back at its end, as with Django's ``TestCase``.
+    """
+
+    async_client_class: type[AsyncClient] = AsyncAPIClient
+    # Django's TestCase builds it from async_client_class before each test.
+    async_client: AsyncAPIClient  # pyright: ignore[reportIncompatibleVariableOverride]  # narrower, set by Django

@@ -10,8 +10,9 @@ elsewhere): how, and what it costs on async views, is in ``docs/internals.md``.
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.dummy import DummyCache
@@ -24,7 +25,7 @@ from typing_extensions import override
 from restflow import _hooks as hooks
 from restflow._bridge import Flow, Step, call_step, drive_async, drive_sync
 from restflow._hooks import Hook
-from restflow._introspect import definer, per_class
+from restflow._introspect import definer, per_class, user_sync_code
 from restflow._sliding import LOG_SUFFIX, Check, acheck_locked, check_locked, check_redis
 from restflow.protocols import AsyncBaseThrottle
 
@@ -84,6 +85,22 @@ def _check_step(cache: BaseCache, key: str, now: float, limit: int, duration: in
     return Step.blocking(check_locked, cache, key, now, limit, duration, in_memory=False)
 
 
+#: Longest key kept as it is: memcached refuses keys over 250 bytes with prefix and version.
+_MAX_PLAIN_KEY = 200
+
+
+def _storable(key: str) -> str:
+    """``key``, or a digest of it where a cache backend would refuse or warn about it.
+
+    The identity in a throttle key comes from the client (``X-Forwarded-For`` under
+    ``NUM_PROXIES``): spaces, control characters or a few kilobytes of it must not make the
+    cache (memcached) fail the request.
+    """
+    if len(key) <= _MAX_PLAIN_KEY and key.isascii() and key.isprintable() and " " not in key:
+        return key
+    return "throttle_digest_" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
     """DRF's ``SimpleRateThrottle`` with an atomic sliding-window check.
 
@@ -129,7 +146,11 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
     def _allow_flow(self, request: Request, view: APIView) -> Flow[bool]:
         if not self._select_rate(view) or self.rate is None:
             return True
-        self.key = yield call_step(self, hooks.GET_CACHE_KEY, request, view)
+        step = call_step(self, hooks.GET_CACHE_KEY, request, view)
+        if step.inline and user_sync_code(type(self), hooks.GET_IDENT):
+            # The default ``get_cache_key`` calls the user's ``get_ident``: off the loop.
+            step = Step.blocking(self.get_cache_key, request, view)
+        self.key: str | None = yield step
         if self.key is None:
             return True
         if self.num_requests is None or self.duration is None:
@@ -138,11 +159,11 @@ class SimpleRateThrottle(drf_throttling.SimpleRateThrottle, AsyncBaseThrottle):
         limit, duration = self.num_requests, self.duration
         if limit is None or duration is None:
             return True  # a ``parse_rate`` override read the rate as "not throttled"
-        self.now = self.timer()
+        self.now: float = self.timer()
         check: Check = yield _check_step(
-            self.cache, self.key + LOG_SUFFIX, self.now, limit, duration
+            self.cache, _storable(self.key) + LOG_SUFFIX, self.now, limit, duration
         )
-        self.history = check.history
+        self.history: list[Any] = check.history
         if check.allowed:
             return bool((yield call_step(self, hooks.THROTTLE_SUCCESS)))
         return bool((yield call_step(self, hooks.THROTTLE_FAILURE)))
@@ -167,11 +188,14 @@ class ScopedRateThrottle(SimpleRateThrottle, drf_throttling.ScopedRateThrottle):
     in ``THROTTLE_RATES`` when the view is known, as in DRF.
     """
 
+    num_requests: int | None
+    duration: int | None
+
     @override
     def _select_rate(self, view: APIView) -> bool:
-        self.scope = getattr(view, self.scope_attr, None)
+        self.scope: str | None = getattr(view, self.scope_attr, None)
         if not self.scope:
             return False
-        self.rate = self.get_rate()
+        self.rate: str | None = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return True

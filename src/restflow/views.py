@@ -35,6 +35,7 @@ from restflow.mixins import (
 from restflow.viewsets import (
     UNSET,
     ActionConfig,
+    ActionConfigs,
     ActionName,
     AsyncGenericViewSet,
     AsyncModelViewSet,
@@ -50,6 +51,7 @@ __all__ = [
     "UNSET",
     "APIView",
     "ActionConfig",
+    "ActionConfigs",
     "ActionName",
     "AsyncAPIView",
     "AsyncCreateAPIView",

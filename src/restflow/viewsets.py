@@ -1,8 +1,9 @@
 """Viewsets, sync and async, with per-action overrides (``ActionConfig``).
 
-They register with DRF's ``SimpleRouter``/``DefaultRouter`` unchanged; DRF's
-``@action`` works (sync or async, detail or list, with extra kwargs such as
-``serializer_class``); ``self.action`` is set before parsers, permissions and
+They register with DRF's ``SimpleRouter``/``DefaultRouter`` unchanged;
+``restflow.decorators.action`` (DRF's ``@action``, typed for sync and async
+methods) works, detail or list, with extra kwargs such as ``serializer_class``;
+``self.action`` is set before parsers, permissions and
 throttles are resolved, as in DRF.
 
 ``action_configs`` maps action names to :class:`ActionConfig`; a field left
@@ -15,19 +16,34 @@ unset falls through to the class attribute::
             "list": ActionConfig(pagination_class=CursorPagination),
             "destroy": ActionConfig(permission_classes=[IsAdminUser]),
         }
+
+Its type is :class:`ActionConfigs` (a ``TypedDict`` of the standard actions), so
+a misspelt key is a type error. A viewset with its own ``@action`` methods
+declares their keys by extending it::
+
+    class ProductActions(ActionConfigs[Product], total=False):
+        update: ActionConfig[Product]  # pyright misses an inherited key named "update"
+        publish: ActionConfig[Product]
+
+    class ProductViewSet(AsyncModelViewSet[Product, ProductSerializer]):
+        action_configs = ProductActions(publish=ActionConfig(throttle_classes=[]))
+
+Whatever the types say, a key that names no action of the class raises
+``ImproperlyConfigured`` when the class is created.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from asgiref.sync import markcoroutinefunction
+from django.http.response import HttpResponseBase
 from rest_framework import viewsets as drf_viewsets
 
-from restflow._actions import UNSET, ActionConfig, ActionName
+from restflow._actions import UNSET, ActionConfig, ActionConfigs, ActionName
 from restflow._apiview import APIView
 from restflow._asyncview import AsyncAPIView
-from restflow._types import M, S, SIn, SOut
+from restflow._types import AsyncViewFunction, M, S, SIn, SOut
 from restflow.generics import AsyncGenericAPIView, GenericAPIView
 from restflow.mixins import (
     AsyncCreateModelMixin,
@@ -44,11 +60,11 @@ from restflow.mixins import (
 
 if TYPE_CHECKING:
     from rest_framework.decorators import ViewSetAction
-    from rest_framework.views import AsView, GenericView
 
 __all__ = [
     "UNSET",
     "ActionConfig",
+    "ActionConfigs",
     "ActionName",
     "AsyncGenericViewSet",
     "AsyncModelViewSet",
@@ -61,9 +77,9 @@ __all__ = [
 ]
 
 
-def _async_view(view: AsView[GenericView]) -> AsView[GenericView]:
+def _async_view(view: Any) -> AsyncViewFunction[..., HttpResponseBase]:
     # DRF's wrapper returns dispatch()'s coroutine; mark it so Django awaits it.
-    return markcoroutinefunction(view)
+    return cast("AsyncViewFunction[..., HttpResponseBase]", markcoroutinefunction(view))
 
 
 class ViewSet(drf_viewsets.ViewSetMixin, APIView[S, SIn, SOut]):
@@ -93,10 +109,10 @@ class AsyncViewSet(drf_viewsets.ViewSetMixin, AsyncAPIView[S, SIn, SOut]):
     """An async ``ViewSet``: actions are ``async def`` (a sync one runs in a worker thread)."""
 
     @classmethod
-    def as_view(
+    def as_view(  # type: ignore[override]  # DRF's stubs type every view function as sync
         cls, actions: dict[str, str | ViewSetAction[Any]] | None = None, **initkwargs: Any
-    ) -> AsView[GenericView]:
-        """DRF's ``as_view``, marked as a coroutine function for Django."""
+    ) -> AsyncViewFunction[..., HttpResponseBase]:  # pyright: ignore[reportIncompatibleMethodOverride]
+        """DRF's ``as_view``, marked as a coroutine function for Django (``await`` it)."""
         return _async_view(super().as_view(actions, **initkwargs))
 
 
@@ -104,10 +120,10 @@ class AsyncGenericViewSet(drf_viewsets.ViewSetMixin, AsyncGenericAPIView[M, S, S
     """An async ``GenericViewSet``: compose the async mixins onto it."""
 
     @classmethod
-    def as_view(
+    def as_view(  # type: ignore[override]  # DRF's stubs type every view function as sync
         cls, actions: dict[str, str | ViewSetAction[Any]] | None = None, **initkwargs: Any
-    ) -> AsView[GenericView]:
-        """DRF's ``as_view``, marked as a coroutine function for Django."""
+    ) -> AsyncViewFunction[..., HttpResponseBase]:  # pyright: ignore[reportIncompatibleMethodOverride]
+        """DRF's ``as_view``, marked as a coroutine function for Django (``await`` it)."""
         return _async_view(super().as_view(actions, **initkwargs))
 
 

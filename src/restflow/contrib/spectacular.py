@@ -173,13 +173,13 @@ class AutoSchema(SpectacularAutoSchema):
 class SessionAuthenticationScheme(SessionScheme):  # type: ignore[no-untyped-call]  # see above
     """restflow's ``SessionAuthentication``: DRF's cookie scheme (``cookieAuth``)."""
 
-    target_class = "restflow.authentication.SessionAuthentication"
+    target_class: str = "restflow.authentication.SessionAuthentication"
 
 
 class BasicAuthenticationScheme(BasicScheme):  # type: ignore[no-untyped-call]  # see above
     """restflow's ``BasicAuthentication``: DRF's HTTP basic scheme (``basicAuth``)."""
 
-    target_class = "restflow.authentication.BasicAuthentication"
+    target_class: str = "restflow.authentication.BasicAuthentication"
 
 
 # The schemes are DRF's own: a project using DRF's class and restflow's side by side gets
