@@ -210,9 +210,10 @@ def _build(page: Path, directory: Path) -> Commands:
             if line.startswith("pip install "):
                 _assert_installed(line)
                 continue
-            kind = {"uvicorn": commands.server, "curl": commands.curls, "pytest": commands.tests}
-            if line.split()[0] in kind:
-                kind[line.split()[0]].append(line)
+            later = {"uvicorn": commands.server, "curl": commands.curls, "pytest": commands.tests}
+            program = line.split()[0]
+            if program in later:
+                later[program].append(line)
                 continue
             extra, argv = _command(line, None)
             commands.env.update(extra)
