@@ -58,7 +58,7 @@ _CONFIGURED: tuple[tuple[str, Hook, str, str], ...] = (
 )
 
 
-def _classes(value: Any) -> list[type]:
+def _classes(value: object) -> list[type]:
     if isinstance(value, type):
         return [value]
     if isinstance(value, Sequence) and not isinstance(value, str):
