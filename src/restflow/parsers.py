@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import marshal
 import math
 import operator
 import re
@@ -65,8 +66,12 @@ def _only(kind: type, values: list[Any], kinds: list[type], mixed: bool) -> Iter
     return compress(values, map(operator.is_, kinds, repeat(kind))) if mixed else values
 
 
-def _check_parsed(root: Any, max_depth: int | None, finite: bool) -> str | None:
+def _check_parsed(
+    root: Any, max_depth: int | None, finite: bool, budget: float = math.inf
+) -> str | None:
     """What is wrong with a decoded document: ``"deep"``, ``"non-finite"`` or None.
+
+    ``"many"`` when it has more than ``budget`` values (it stops there).
 
     It walks the decoded values level by level (never the text) with C-level
     iteration only (``map``, ``compress``, ``sum``), so it costs a few nanoseconds
@@ -75,6 +80,9 @@ def _check_parsed(root: Any, max_depth: int | None, finite: bool) -> str | None:
     values = [root]
     depth = 0
     while True:
+        budget -= len(values)
+        if budget < 0:
+            return "many"
         kinds = list(map(type, values))
         present = set(kinds)
         mixed = len(present) > 1
@@ -99,6 +107,54 @@ def _check_parsed(root: Any, max_depth: int | None, finite: bool) -> str | None:
         if has_lists:
             children.extend(chain.from_iterable(_only(list, values, kinds, mixed)))
         values = children
+
+
+def _marshal_limit() -> int:
+    """How deep ``marshal`` nests objects (a C constant: 2000 on Linux, less elsewhere)."""
+    fits, fails = 0, 1
+    while _marshals(fails):
+        fits, fails = fails, fails * 2
+    while fails - fits > 1:
+        middle = (fits + fails) // 2
+        fits, fails = (middle, fails) if _marshals(middle) else (fits, middle)
+    return fits + 1  # ``fits`` lists around a number: the number sits at depth fits + 1
+
+
+def _marshals(depth: int) -> bool:
+    value: object = 0
+    for _ in range(depth):
+        value = [value]
+    try:
+        marshal.dumps(value, 4)
+    except ValueError:
+        return False
+    return True
+
+
+_MARSHAL_LIMIT = _marshal_limit()
+# How marshal writes +inf and -inf (a type byte, then the IEEE 754 bytes, little-endian).
+_INFINITIES = (b"g\x00\x00\x00\x00\x00\x00\xf0\x7f", b"g\x00\x00\x00\x00\x00\x00\xf0\xff")
+
+
+def _check_serialized(root: Any, max_depth: int | None, finite: bool) -> str | None:
+    """:func:`_check_parsed` for a document of many small values, through ``marshal``.
+
+    ``marshal`` serializes the document at C speed and refuses objects nested deeper
+    than :data:`_MARSHAL_LIMIT`; wrapped in ``_MARSHAL_LIMIT - max_depth`` lists, a
+    document that ``marshal`` accepts nests at most ``max_depth`` deep. A refused one
+    (nested at least that deep, counting scalars) and a float written as an infinity
+    (or bytes of a huge integer that look like one) are settled by the caller.
+    """
+    wrapped = root
+    for _ in range(0 if max_depth is None else max(0, _MARSHAL_LIMIT - max_depth)):
+        wrapped = [wrapped]
+    try:
+        serialized = marshal.dumps(wrapped, 4)
+    except ValueError:
+        return _check_parsed(root, max_depth, finite)
+    if finite and any(infinity in serialized for infinity in _INFINITIES):
+        return "non-finite"
+    return None
 
 
 def _nests_deeper(text: str, max_depth: int) -> bool:
@@ -187,8 +243,13 @@ class JSONParser(drf_parsers.JSONParser):
             raise exceptions.ParseError(f"JSON parse error - {exc}") from None
         # Nesting d levels deep takes at least d brackets.
         depth_limit = max_depth if max_depth is not None and len(text) > max_depth else None
-        if depth_limit is not None or (strict and not short):
-            problem = _check_parsed(data, depth_limit, finite=strict and not short)
+        finite = strict and not short
+        if depth_limit is not None or finite:
+            # Walking costs per value and serializing per byte: walk a document of few
+            # values (long strings), serialize one of many.
+            problem = _check_parsed(data, depth_limit, finite, budget=len(text) >> 8)
+            if problem == "many":
+                problem = _check_serialized(data, depth_limit, finite)
             if problem == "deep":
                 raise exceptions.ParseError(
                     f"JSON parse error - nested deeper than {max_depth} levels."
