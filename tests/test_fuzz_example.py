@@ -71,8 +71,6 @@ from tests._servers import (
     wait_until_ready,
 )
 
-pytestmark = pytest.mark.own_servers
-
 #: A generated request; its operation's four type parameters are schemathesis internals.
 FuzzCase: TypeAlias = Case[Any]
 START_DEADLINE = 60.0
