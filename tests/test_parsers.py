@@ -241,6 +241,17 @@ def test_a_document_of_many_values_is_held_to_the_depth_limit(depth: int, refuse
         assert ours == _parse(drf_parsers.JSONParser(), body)()
 
 
+@pytest.mark.parametrize(
+    "numbers",
+    [[1e308] * 3_000, [10**400, 1.5] * 1_000, [1.5, 2] * 1_000],
+    ids=["finite-sum-overflows", "huge-integers", "mixed"],
+)
+def test_a_list_of_numbers_parses_as_in_drf(numbers: list[float]) -> None:
+    # Its sum settles it at once, unless the sum overflows or cannot be taken.
+    body = json.dumps(numbers).encode()
+    assert _parse(parsers.JSONParser(), body)() == _parse(drf_parsers.JSONParser(), body)()
+
+
 def test_an_integer_marshalled_like_infinity_is_no_infinity() -> None:
     # marshal writes this integer's digits as the bytes it writes for float("inf").
     body = _many_values(str(0x6700 + (0x7FF0 << 60)))
