@@ -41,6 +41,7 @@ TARGETS: dict[str, tuple[str, str]] = {
     "drf": ("drf", "wsgi"),
     "adrf": ("adrf", "asgi"),
     "restflow": ("restflow", "asgi"),
+    "restflow-drf": ("restflow_drf", "asgi"),
     "restflow+asgi": ("restflow_pool", "pool"),
     "django-async": ("django_async", "asgi"),
     "drf-restflow": ("drf_restflow", "asgi"),

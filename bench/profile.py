@@ -1,8 +1,13 @@
-"""Profiles behind the benchmark notes: ``python -m bench.profile serializer|dispatch``.
+"""Profiles behind the benchmark notes: ``python -m bench.profile serializer|render|dispatch``.
 
 ``serializer``: one page (20 rows) rendered by DRF's ``ModelSerializer``, restflow's
-``ModelSerializer``, and the hand-built dicts of the plain async Django view (µs each,
-in-process, median of repeats).
+``ModelSerializer``, both through restflow's compiled path, and the hand-built dicts of
+the plain async Django view (µs each, in-process, median of repeats; ratios to DRF's).
+
+``render``: the first page as the list endpoint returns it (count, links with a ``null``,
+DRF's ``ModelSerializer`` output with a ``null`` category in every fourth row) encoded by
+DRF's ``JSONRenderer`` and by restflow's (identical bytes checked first), and by orjson
+alone (the floor).
 
 ``dispatch``: the same restflow view (the bench's no-hook trivial GET) driven through
 Django's stock ASGI handler and through ``restflow.asgi``, each in a fresh process under
@@ -51,15 +56,38 @@ def _seed(directory: Path) -> Path:
     return db
 
 
-def _per_call_us(function: Callable[[], object], repeats: int = 7, calls: int = 300) -> float:
-    function()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            function()
-        samples.append((time.perf_counter() - start) / calls * 1e6)
-    return statistics.median(samples)
+def _per_call_us(function: Callable[[], object], calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        function()
+    return (time.perf_counter() - start) / calls * 1e6
+
+
+def _interleaved(timings: dict[str, Callable[[], object]], unit: str, rounds: int = 31) -> None:
+    """Time each function in turn, round after round; ratios to the first, per round.
+
+    Each sample lasts about 5 ms, so a burst of load from elsewhere on the (shared)
+    machine spoils few of them. Prints the median µs per call and the median of the
+    per-round ratios, then their quartiles and their full range: only ratios within a
+    round mean much here.
+    """
+    calls = {}
+    for name, function in timings.items():
+        once = _per_call_us(function, 3)
+        calls[name] = max(3, int(5000 / max(once, 1.0)))
+    samples: dict[str, list[float]] = {name: [] for name in timings}
+    for _ in range(rounds):
+        for name, function in timings.items():
+            samples[name].append(_per_call_us(function, calls[name]))
+    base = samples[next(iter(timings))]
+    for name, values in samples.items():
+        ratios = sorted(value / reference for value, reference in zip(values, base, strict=True))
+        low, _, high = statistics.quantiles(ratios, n=4)
+        print(
+            f"{name:36s} {statistics.median(values):8.1f} µs per {unit}  "
+            f"{statistics.median(ratios):5.2f}x (quartiles {low:.2f}-{high:.2f}, "
+            f"range {ratios[0]:.2f}-{ratios[-1]:.2f})"
+        )
 
 
 def serializer() -> None:
@@ -70,15 +98,58 @@ def serializer() -> None:
     from bench.targets import common
     from bench.targets.django_async import _row
     from bench.targets.restflow import ProductSerializer
+    from restflow._compiled import serializer_data
 
     rows = list(common.products()[: common.PAGE_SIZE])
     timings = {
         "DRF ModelSerializer": lambda: common.ProductSerializer(rows, many=True).data,
         "restflow ModelSerializer": lambda: ProductSerializer(rows, many=True).data,
+        "DRF ModelSerializer, compiled": lambda: serializer_data(
+            common.ProductSerializer(rows, many=True)
+        ),
+        "restflow ModelSerializer, compiled": lambda: serializer_data(
+            ProductSerializer(rows, many=True)
+        ),
         "hand-built dicts (plain view)": lambda: [_row(product, False) for product in rows],
     }
-    for name, function in timings.items():
-        print(f"{name:32s} {_per_call_us(function):8.0f} µs per {len(rows)} rows")
+    if common.ProductSerializer(rows, many=True).data != serializer_data(
+        common.ProductSerializer(rows, many=True)
+    ):
+        raise SystemExit("the compiled output differs from DRF's")
+    _interleaved(timings, f"{len(rows)} rows")
+
+
+def render() -> None:
+    """In this process: DRF's JSONRenderer and restflow's on the serializer page."""
+    import django
+
+    django.setup()
+    import orjson
+    from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
+
+    from bench.targets import common
+    from restflow.renderers import JSONRenderer
+
+    rows = list(common.products()[: common.PAGE_SIZE])
+    page = {
+        "count": common.products().count(),
+        "next": "http://127.0.0.1/products/?page=2",
+        "previous": None,
+        "results": common.ProductSerializer(rows, many=True).data,
+    }
+    drf, ours = DRFJSONRenderer(), JSONRenderer()
+    if drf.render(page, "application/json", {}) != ours.render(page, "application/json", {}):
+        raise SystemExit("restflow's JSON bytes differ from DRF's")
+    if b"null" not in drf.render(page, "application/json", {}):
+        raise SystemExit("the page holds no null: reseed the bench database")
+    _interleaved(
+        {
+            "DRF JSONRenderer": lambda: drf.render(page, "application/json", {}),
+            "restflow JSONRenderer": lambda: ours.render(page, "application/json", {}),
+            "orjson.dumps alone": lambda: orjson.dumps(page),
+        },
+        f"page of {len(rows)} rows",
+    )
 
 
 def dispatch_once() -> None:
@@ -142,16 +213,16 @@ def dispatch_once() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("what", choices=["serializer", "dispatch", "dispatch-once"])
+    parser.add_argument("what", choices=["serializer", "render", "dispatch", "dispatch-once"])
     args = parser.parse_args()
     if args.what == "dispatch-once":
         dispatch_once()
         return
     with tempfile.TemporaryDirectory(prefix="restflow-profile-") as tmp:
         db = _seed(Path(tmp))
-        if args.what == "serializer":
+        if args.what in ("serializer", "render"):
             subprocess.run(
-                [sys.executable, "-c", "from bench.profile import serializer; serializer()"],
+                [sys.executable, "-c", f"from bench.profile import {args.what}; {args.what}()"],
                 cwd=ROOT,
                 env=_environment(db, "asgi"),
                 check=True,

@@ -254,7 +254,7 @@ EXPECTED = {"create": 201, "delete": 204}
 
 #: URLconfs written with our restflow; any other target may not import it (drf-restflow's
 #: worker runs in a side venv where ``restflow`` is drf-restflow)
-OWN = {"restflow", "restflow_pool"}
+OWN = {"restflow", "restflow_drf", "restflow_pool"}
 
 
 def _own_hop_counter() -> Callable[[], int] | None:
@@ -306,7 +306,8 @@ def serve_commands() -> None:
 
 
 def seed(path: str) -> None:
-    """Create the template database: schema, 1,000 products, 1 to 8 reviews each."""
+    """Create the template database: schema, 1,000 products (a quarter with no category),
+    1 to 8 reviews each."""
     import random
     from datetime import timedelta
 
@@ -325,7 +326,7 @@ def seed(path: str) -> None:
             Product(
                 name=f"product-{i:04d}",
                 price=Decimal(rng.randint(100, 99999)) / 100,
-                category=category,
+                category=None if i % 4 == 3 else category,  # pages hold nulls, as real ones do
                 is_top=i % 7 == 0,
             )
             for i in range(PRODUCTS)

@@ -243,7 +243,8 @@ def test_sync_hooks_are_not_reported_unless_asked_for() -> None:
         (
             {"JSON_MAX_DEPT": 64},
             "settings.RESTFLOW has unknown keys ['JSON_MAX_DEPT']; restflow reads "
-            "['JSON_MAX_DEPTH', 'REPORT_SYNC_HOOKS', 'REVALIDATE_ON_INTEGRITY_ERROR'].",
+            "['COMPILED_SERIALIZERS', 'JSON_MAX_DEPTH', 'REPORT_SYNC_HOOKS', "
+            "'REVALIDATE_ON_INTEGRITY_ERROR'].",
         ),
         (
             {"JSON_MAX_DEPTH": "64"},

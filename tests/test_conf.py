@@ -34,7 +34,8 @@ def test_unknown_keys_are_named_with_the_known_ones() -> None:
         _ = settings.JSON_MAX_DEPTH
     assert str(info.value) == (
         "settings.RESTFLOW has unknown keys ['JSON_DEPTH']; restflow reads "
-        "['JSON_MAX_DEPTH', 'REPORT_SYNC_HOOKS', 'REVALIDATE_ON_INTEGRITY_ERROR']."
+        "['COMPILED_SERIALIZERS', 'JSON_MAX_DEPTH', 'REPORT_SYNC_HOOKS', "
+        "'REVALIDATE_ON_INTEGRITY_ERROR']."
     )
 
 

@@ -1,4 +1,7 @@
-"""``PostFetch`` compiles its query once per database alias and key count, then only binds keys."""
+"""``PostFetch`` compiles its query once per shape, database alias and key count, then binds keys.
+
+The plans are shared by every ``PostFetch`` of one shape, so each test starts with none.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -54,13 +57,33 @@ def _twins(**kwargs: Any) -> tuple[PostFetch[Any], PostFetch[Any]]:
     return PostFetch(**kwargs), _OrmPath(**kwargs)
 
 
+@pytest.fixture(autouse=True)
+def no_plans(monkeypatch: pytest.MonkeyPatch) -> dict[Any, Any]:
+    """The shared plan cache, empty for this test."""
+    plans: dict[Any, Any] = {}
+    monkeypatch.setattr(_postfetch, "_PLANS", plans)
+    return plans
+
+
 def _snapshot(value: Any) -> Any:
-    """What was attached, comparable: model instances become (class, state, fields)."""
+    """What was attached, comparable: model instances become (class, state, fields).
+
+    The state includes Django 6's fetch mode and how many peers were fetched along.
+    """
     if isinstance(value, list):
         return [_snapshot(row) for row in value]
     if isinstance(value, Model):
         fields = {name: field for name, field in vars(value).items() if name != "_state"}
-        return (type(value), value._state.db, value._state.adding, fields)
+        state = value._state
+        peers = len(getattr(state, "peers", ()))
+        return (
+            type(value),
+            state.db,
+            state.adding,
+            getattr(state, "fetch_mode", None),
+            peers,
+            fields,
+        )
     return value
 
 
@@ -77,23 +100,35 @@ def _same_as_orm(post_fetch: PostFetch[Any], reference: PostFetch[Any], items: l
     assert _attached(post_fetch, items) == _attached(reference, expected)
 
 
-class _CompileCounter:
+class _Counter:
     def __init__(self) -> None:
         self.calls = 0
 
 
-@pytest.fixture
-def compiles(monkeypatch: pytest.MonkeyPatch) -> _CompileCounter:
-    """Counts ``SQLCompiler.as_sql`` calls (every SELECT the ORM compiles)."""
-    counter = _CompileCounter()
-    original = SQLCompiler.as_sql
+def _count_calls(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, original: Callable[..., Any]
+) -> _Counter:
+    """Replace ``owner.name`` by ``original`` counted."""
+    counter = _Counter()
 
-    def counting(self: SQLCompiler, *args: Any, **kwargs: Any) -> Any:
+    def counting(*args: Any, **kwargs: Any) -> Any:
         counter.calls += 1
-        return original(self, *args, **kwargs)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    monkeypatch.setattr(owner, name, counting)
     return counter
+
+
+@pytest.fixture
+def compiles(monkeypatch: pytest.MonkeyPatch) -> _Counter:
+    """Counts ``SQLCompiler.as_sql`` calls (every SELECT the ORM compiles)."""
+    return _count_calls(monkeypatch, SQLCompiler, "as_sql", SQLCompiler.as_sql)
+
+
+@pytest.fixture
+def plan_builds(monkeypatch: pytest.MonkeyPatch) -> _Counter:
+    """Counts the plans PostFetch compiles."""
+    return _count_calls(monkeypatch, _postfetch, "compile_plan", _postfetch_plan.compile_plan)
 
 
 def _run(kind: str, post_fetch: PostFetch[Any], items: list[Any]) -> None:
@@ -107,23 +142,13 @@ def _ids(products: list[Product]) -> list[dict[str, Any]]:
     return [{"id": product.pk} for product in products]
 
 
-def _cached(values: list[str] | None) -> bool:
-    """Whether this Django's rows of this kind come from the cached plan.
-
-    Dict rows always do. Instance rows do where restflow mirrors Django's row
-    building; a Django with fetch modes (6.x) builds them through the ORM, which
-    compiles the (same) query on each call.
-    """
-    return values is not None or _postfetch_plan._MIRRORS_MODEL_ITERABLE
-
-
 # -- the plan is compiled once and reused ------------------------------------------------
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
 @pytest.mark.parametrize("values", [["id", "rating"], None])
 def test_the_second_call_reuses_the_compiled_query(
-    catalog: list[Product], compiles: _CompileCounter, kind: str, values: list[str] | None
+    catalog: list[Product], compiles: _Counter, kind: str, values: list[str] | None
 ) -> None:
     post_fetch = PostFetch[Any](
         queryset=Review.objects.all(), to_attr="top", values=values, limit=2, product_id="id"
@@ -134,7 +159,7 @@ def test_the_second_call_reuses_the_compiled_query(
     compiles.calls = 0
     with CaptureQueriesContext(connection) as queries:
         _run(kind, post_fetch, second)
-    assert (compiles.calls == 0) is _cached(values)
+    assert compiles.calls == 0  # instance rows too, on Django 5.2 and 6
     assert len(queries) == 1
     reference = _OrmPath(
         queryset=Review.objects.all(), to_attr="top", values=values, limit=2, product_id="id"
@@ -144,8 +169,95 @@ def test_the_second_call_reuses_the_compiled_query(
     assert _attached(post_fetch, second) == _attached(reference, expected)
 
 
+def _latest(minimum: int, values: list[str] | None) -> dict[str, Any]:
+    """What a view builds inside get() on every request: a fresh queryset and PostFetch."""
+    return {
+        "queryset": Review.objects.filter(rating__gte=minimum).select_related("product"),
+        "to_attr": "top",
+        "values": values,
+        "order_by": ["-rating"],
+        "limit": 1,
+        "product_id": "id",
+    }
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("values", [["id", "rating"], None])
+def test_a_post_fetch_built_per_request_compiles_once(
+    catalog: list[Product],
+    plan_builds: _Counter,
+    compiles: _Counter,
+    kind: str,
+    values: list[str] | None,
+) -> None:
+    pages = [catalog[0:3], catalog[3:6], catalog[1:4], catalog[2:5]]
+    reference = _OrmPath(**_latest(1, values))
+    expected = [_ids(page) for page in pages]
+    for items in expected:
+        reference.fetch(items)
+    compiles.calls = 0
+    for number, page in enumerate(pages):
+        post_fetch = PostFetch[Any](**_latest(1, values))  # a new one per request
+        items = _ids(page)
+        with CaptureQueriesContext(connection) as queries:
+            _run(kind, post_fetch, items)
+        assert len(queries) == 1
+        assert _attached(post_fetch, items) == _attached(reference, expected[number])
+        if number == 0:
+            assert compiles.calls > 0
+            compiles.calls = 0
+    assert plan_builds.calls == 1
+    assert compiles.calls == 0
+
+
+def test_each_shape_gets_its_own_plan(catalog: list[Product], plan_builds: _Counter) -> None:
+    for minimum in (1, 3, 1, 3):
+        post_fetch, reference = (
+            PostFetch[Any](**_latest(minimum, ["rating"])),
+            _OrmPath(**_latest(minimum, ["rating"])),
+        )
+        _same_as_orm(post_fetch, reference, _ids(catalog))
+    assert plan_builds.calls == 2  # rating >= 1, rating >= 3
+
+
+def test_a_query_that_cannot_be_pickled_keeps_a_plan_of_its_own(
+    catalog: list[Product], plan_builds: _Counter
+) -> None:
+    class Local(str):  # a local class: pickle cannot find it by name
+        __slots__ = ()
+
+    def shape() -> dict[str, Any]:
+        return {**_latest(0, ["comment"]), "queryset": Review.objects.exclude(comment=Local("x"))}
+
+    first, second = PostFetch[Any](**shape()), PostFetch[Any](**shape())
+    for post_fetch in (first, first, second):
+        _same_as_orm(post_fetch, _OrmPath(**shape()), _ids(catalog))
+    assert plan_builds.calls == 2  # once per instance
+
+
+@pytest.mark.parametrize("values", [["id"], None])
+def test_rows_build_one_instance_each_and_no_more(
+    catalog: list[Product], monkeypatch: pytest.MonkeyPatch, values: list[str] | None
+) -> None:
+    built: list[type[Model]] = []
+    original = Model.from_db.__func__  # type: ignore[attr-defined]  # a classmethod's function
+
+    def counting(cls: type[Model], *args: Any, **kwargs: Any) -> Model:
+        built.append(cls)
+        return cast(Model, original(cls, *args, **kwargs))
+
+    monkeypatch.setattr(Model, "from_db", classmethod(counting))
+    post_fetch = PostFetch[Any](**_latest(0, values))
+    items = _ids(catalog[:4])  # 0, 1, 2 and 3 reviews: three rows attached
+    post_fetch.fetch(items)
+    attached = [post_fetch.row_for(item) for item in items]
+    assert sum(row is not None for row in attached) == 3
+    # Instance rows: each review and its select_related product; dict rows: none.
+    assert built == ([] if values is not None else [Review, Product] * 3)
+
+
 def test_a_get_queryset_override_is_built_and_compiled_on_every_call(
-    catalog: list[Product], compiles: _CompileCounter
+    catalog: list[Product], compiles: _Counter
 ) -> None:
     seen: list[list[_Key]] = []
 
@@ -319,7 +431,7 @@ def test_the_plan_cache_is_bounded(catalog: list[Product], monkeypatch: pytest.M
     )
     for size in range(1, 7):
         _same_as_orm(post_fetch, reference, _ids(catalog[:size]))
-        assert len(post_fetch._plans) <= 2
+        assert len(_postfetch._PLANS) <= 2
 
 
 # -- per database alias --------------------------------------------------------------------
@@ -361,7 +473,7 @@ def other_db(settings: Settings) -> Iterator[str]:
 
 @pytest.mark.parametrize("values", [["comment"], None])
 def test_each_database_alias_gets_its_own_plan_and_rows(
-    other_db: str, compiles: _CompileCounter, values: list[str] | None
+    other_db: str, compiles: _Counter, values: list[str] | None
 ) -> None:
     rows: dict[str, list[Product]] = {}
     for alias in (DEFAULT_DB_ALIAS, other_db):
@@ -389,9 +501,8 @@ def test_each_database_alias_gets_its_own_plan_and_rows(
     compiles.calls = 0
     assert comments(DEFAULT_DB_ALIAS) == [f"{DEFAULT_DB_ALIAS}-0", f"{DEFAULT_DB_ALIAS}-1"]
     assert comments(other_db) == [f"{other_db}-0", f"{other_db}-1"]
-    assert (compiles.calls == 0) is _cached(values)
-    if _cached(values):
-        assert {alias for alias, _, _ in post_fetch._plans} == {DEFAULT_DB_ALIAS, other_db}
+    assert compiles.calls == 0
+    assert {alias for _, alias, _, _ in _postfetch._PLANS} == {DEFAULT_DB_ALIAS, other_db}
 
 
 # -- threads ---------------------------------------------------------------------------------
@@ -432,4 +543,4 @@ def test_concurrent_fetches_share_the_plan_and_get_their_own_rows(
     with ThreadPoolExecutor(max_workers=2) as pool:
         for _ in range(5):  # the first round compiles (in both threads, racing)
             assert list(pool.map(fetch, pages)) == expected
-    assert len(post_fetch._plans) == 1
+    assert len(_postfetch._PLANS) == 1

@@ -45,6 +45,7 @@ from restflow._checks import (
     permissions_flow,
     throttles_flow,
 )
+from restflow._fastjson import use_fast_json
 from restflow._flows import (
     builds_serializers_in_user_code,
     paginated_response_flow,
@@ -173,6 +174,17 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
         return cast("S", klass(*args, **kwargs))
 
     # -- the action's configuration ---------------------------------------------
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        """DRF's ``finalize_response``; DRF's ``JSONRenderer`` writes its bytes via orjson.
+
+        See ``restflow.renderers.JSONRenderer``: the same bytes as DRF's, faster.
+        """
+        response = super().finalize_response(request, response, *args, **kwargs)
+        use_fast_json(response)
+        return response
 
     def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
         """DRF's request wrapper; JSON and form bodies respect Django's size limit.

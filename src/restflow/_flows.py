@@ -21,6 +21,7 @@ from rest_framework.serializers import BaseSerializer
 from restflow import _hooks as hooks
 from restflow._bridge import Flow, Step, call_step, hook_step, override_step, single
 from restflow._checks import object_permissions_flow
+from restflow._compiled import serializer_data
 from restflow._hooks import Hook
 from restflow._introspect import Override, override, per_class, user_sync_code
 from restflow._request import parsing_step
@@ -72,8 +73,11 @@ def builds_serializers_in_user_code(cls: type) -> bool:
 
 
 def read_data(serializer: BaseSerializer[Any]) -> Any:
-    """``serializer.data`` (a blocking step: rendering may query related rows)."""
-    return serializer.data
+    """``serializer.data`` (a blocking step: rendering may query related rows).
+
+    Through the code compiled once per serializer class (``COMPILED_SERIALIZERS``).
+    """
+    return serializer_data(serializer)
 
 
 # -- serializers ----------------------------------------------------------------------

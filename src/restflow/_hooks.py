@@ -21,6 +21,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import ForcedAuthentication
 
 from restflow import parsers
+from restflow._fastjson import JSONRenderer as FastJSONRenderer
 
 __all__ = [
     "DISPATCH_CALLS",
@@ -262,7 +263,7 @@ PARSE = Hook(
     Family.PARSER,
     pure=frozenset({drf_parsers.JSONParser, drf_parsers.FormParser, parsers.JSONParser}),
 )
-RENDER = Hook("render", None, Family.RENDERER, pure=frozenset({JSONRenderer}))
+RENDER = Hook("render", None, Family.RENDERER, pure=frozenset({JSONRenderer, FastJSONRenderer}))
 FETCH = Hook("fetch", "afetch", Family.POST_FETCH)
 
 #: Every hook, in the order of the docs' table.

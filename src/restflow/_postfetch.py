@@ -6,9 +6,12 @@ whole page, filtered to the page's keys, with the per-item ``limit`` applied in
 SQL by a ``ROW_NUMBER()`` window partitioned by the join key(s).
 
 Building and compiling that query through the ORM costs several times what the
-database takes to run it, so each ``PostFetch`` compiles it once per database
-alias and number of keys (a plan, see ``restflow._postfetch_plan``) and
-afterwards only binds the page's key values.
+database takes to run it, so it is compiled once per shape (the base queryset's
+query, ``values``, ``order_by``, ``limit``, the joins), database alias, number of
+keys and time zone (a plan, see ``restflow._postfetch_plan``), and afterwards a
+call only binds the page's key values. Plans are shared by every ``PostFetch`` of
+the same shape: one built inside a view's ``get()`` on every request reuses the
+plan the first request compiled.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from __future__ import annotations
 import functools
 import keyword
 import operator
-from collections.abc import Iterator, Mapping, Sequence
+import pickle
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from typing import Any, Generic, cast, overload
 
 from django.conf import settings
@@ -42,8 +46,13 @@ Row = TypeVar("Row", default=dict[str, Any])
 _PRIVATE = "_restflow_"
 _KEY = _PRIVATE + "key{}"
 _RANK = _PRIVATE + "rank"
-#: Compiled plans kept per PostFetch (a paginated list needs two per database).
-_MAX_PLANS = 64
+#: Compiled plans kept (a paginated list needs two per shape and database).
+_MAX_PLANS = 256
+#: (shape, alias, number of keys, time zone) -> plan, or None where the ORM runs the query.
+#: Plans are immutable and the dict is only ever read, set or cleared whole (each atomic),
+#: so threads share it without a lock; two threads may both compile a missing plan, and
+#: either result is the same.
+_PLANS: dict[tuple[Hashable, ...], Plan | None] = {}
 
 
 def _sequence_of_str(name: str, value: object) -> tuple[str, ...]:
@@ -80,9 +89,11 @@ class PostFetch(Generic[Row]):
       ``PostFetch[Review]``. Name a TypedDict for dict rows:
       ``PostFetch[ReviewRow](..., values=[...])``.
 
-    Instances are immutable and safe to share between requests and threads
-    (define them at module level): each compiles its query once per database
-    alias and number of keys, and a call only binds the key values. Pass them to
+    Instances are immutable and safe to share between requests and threads.
+    The query is compiled once per shape (base queryset, ``values``,
+    ``order_by``, ``limit``, joins), database alias and number of keys, for
+    every ``PostFetch`` of that shape, so one built at module level and one
+    built in each request cost the same; a call only binds the key values. Pass them to
     ``serialized_response``/``paginated_response`` (and their async twins) as
     ``post_fetches=[...]``, or call :meth:`fetch` / :meth:`afetch` yourself.
     """
@@ -158,8 +169,7 @@ class PostFetch(Generic[Row]):
         self._limit = limit
         self._related = tuple(joins)
         self._base = tuple(joins.values())
-        # (alias, number of keys, time zone) -> plan, or None where the ORM runs the query.
-        self._plans: dict[tuple[str, int, str | None], Plan | None] = {}
+        self._shape_key: Hashable | None = None  # see _shape_of(), computed on first use
 
     def __repr__(self) -> str:
         joins = ", ".join(f"{r}={b!r}" for r, b in zip(self._related, self._base, strict=True))
@@ -186,7 +196,7 @@ class PostFetch(Generic[Row]):
         The default filters the configured queryset to the keys, ranks rows per
         key with ``ROW_NUMBER()`` and keeps ``limit`` of them, then selects
         ``values`` (or instances) plus the key columns. :meth:`fetch` runs this
-        query compiled once per database alias and number of keys, binding only
+        query compiled once per shape, database alias and number of keys, binding only
         the key values, and calls the method itself only when the ORM must build
         the rows (e.g. a base queryset with ``prefetch_related``).
 
@@ -226,18 +236,44 @@ class PostFetch(Generic[Row]):
             return tuple(queryset.query.order_by)
         return tuple(queryset.model._meta.ordering) or ("pk",)
 
+    def _shape_of(self) -> Hashable:
+        """What the compiled query depends on besides the alias, key count and time zone.
+
+        The base query is keyed by its pickled state, so two equal querysets built
+        apart (``Review.objects.filter(...)`` in each request) share one plan. A query
+        that cannot be pickled (a lambda in it, say) is keyed by this instance alone.
+        """
+        if self._shape_key is None:
+            queryset = self._queryset
+            try:
+                query: Hashable = pickle.dumps(queryset.query, pickle.HIGHEST_PROTOCOL)
+            except Exception:  # any failure to pickle: a key of its own
+                query = _Unshared()
+            self._shape_key = (
+                type(self),
+                type(queryset),
+                queryset.model,
+                query,
+                queryset._iterable_class,
+                queryset._fields,  # type: ignore[attr-defined]  # private QuerySet state, not in the stubs
+                getattr(queryset, "_fetch_mode", None),  # Django 6's fetch modes
+                self._values,
+                self._order_by,
+                self._limit,
+                self._related,
+            )
+        return self._shape_key
+
     def _plan(self, alias: str, count: int) -> Plan | None:
-        # Plans are immutable and the dict is only ever read, set or cleared whole (each
-        # atomic), so threads share it without a lock; two threads may both compile a
-        # missing plan, and either result is the same.
         cache_key = (
+            self._shape_of(),
             alias,
             count,
             # Datetime functions compile the current time zone into the SQL.
             timezone.get_current_timezone_name() if settings.USE_TZ else None,
         )
         try:
-            return self._plans[cache_key]
+            return _PLANS[cache_key]
         except KeyError:
             pass
         plan = compile_plan(
@@ -249,9 +285,9 @@ class PostFetch(Generic[Row]):
             key_names=[_KEY.format(i) for i in range(len(self._related))],
             hidden=_PRIVATE,
         )
-        if len(self._plans) >= _MAX_PLANS:
-            self._plans.clear()  # an unpaginated list of ever-new sizes: start over
-        self._plans[cache_key] = plan
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()  # unpaginated lists of ever-new sizes, or new shapes: start over
+        _PLANS[cache_key] = plan
         return plan
 
     def _rows(self, keys: Sequence[_Key]) -> Iterator[tuple[_Key, Any]]:
@@ -350,3 +386,9 @@ class PostFetch(Generic[Row]):
         if self._limit == 1:
             return [] if value is None else [cast(Row, value)]
         return cast("list[Row]", value)
+
+
+class _Unshared:
+    """Stands for a query that cannot be pickled: equal to nothing but itself."""
+
+    __slots__ = ()

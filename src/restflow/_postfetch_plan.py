@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import weakref
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any, cast
 
@@ -23,6 +24,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import BooleanField, Expression, F, Model, QuerySet
+from django.db.models import query as _orm_query
 from django.db.models.expressions import ColPairs
 from django.db.models.lookups import Exact, In, IntegerFieldExact
 from django.db.models.query import ModelIterable, ValuesIterable, get_related_populators
@@ -36,9 +38,15 @@ _Bind = Callable[[object, BaseDatabaseWrapper], object]
 #: Lookups whose values ``_KeyMatch`` prepares the same way; other ones (custom fields,
 #: JSON keys, transforms applied to the value too) keep the ORM path.
 _PLAIN_LOOKUPS: dict[str, tuple[type, ...]] = {"in": (In,), "exact": (Exact, IntegerFieldExact)}
-# Plan.rows mirrors ModelIterable as Django 5.2 has it; a Django whose instances take a
-# fetch mode builds instance rows through the ORM (the same query, compiled per call).
-_MIRRORS_MODEL_ITERABLE = "fetch_mode" not in inspect.signature(get_related_populators).parameters
+# Plan.rows mirrors ModelIterable: Django 6 gives instances a fetch mode (and, for
+# FETCH_PEERS, a list of the instances fetched together); Django 5.2 has none.
+_FETCH_MODES = "fetch_mode" in inspect.signature(get_related_populators).parameters
+#: Django 6's model.from_db with the fetch mode bound (it accepts older overrides too).
+_from_db_with: Callable[[type[Model], Any], Callable[..., Model]] | None = getattr(
+    _orm_query, "_get_from_db", None
+)
+#: Whether instance rows come from the plan (every supported Django mirrors ModelIterable).
+_MIRRORS_MODEL_ITERABLE = not _FETCH_MODES or _from_db_with is not None
 
 
 class Unplannable(Exception):
@@ -141,8 +149,12 @@ class Plan:
     model: type[Model] | None = None  # instance rows
     model_columns: tuple[int, int] = (0, 0)  # where its fields are in a row
     init_list: tuple[str, ...] = ()
-    populators: tuple[Any, ...] = ()
+    populators: tuple[Any, ...] = ()  # select_related (Django 5.2: shared, stateless)
     annotations: tuple[tuple[str, int], ...] = ()
+    # Django 6: populators hold the peers of one fetch, so each call builds its own.
+    klass_info: Any = None
+    select: tuple[Any, ...] = ()
+    fetch_mode: Any = None
 
     def bind(self, keys: Sequence[Key], connection: BaseDatabaseWrapper) -> list[Any]:
         """The params for ``keys``; raises :class:`Unplannable` for values the ORM must see."""
@@ -170,6 +182,7 @@ class Plan:
         with connection.cursor() as cursor:
             cursor.execute(cast(str, self.sql), params)
             fetched = cursor.fetchall()
+        from_db, populators, peers = self._hydration(alias)
         for raw in fetched:
             row = list(raw[: self.width])
             for index, found, column in converters:
@@ -182,12 +195,27 @@ class Plan:
                 yield key, {name: row[index] for name, index in self.fields}
                 continue
             start, end = self.model_columns
-            instance = self.model.from_db(alias, self.init_list, row[start:end])
-            for populator in self.populators:
+            instance = from_db(alias, self.init_list, row[start:end])
+            if peers is not None:
+                peers.append(weakref.ref(instance))
+                instance._state.peers = peers
+            for populator in populators:
                 populator.populate(row, instance)
             for name, index in self.annotations:
                 setattr(instance, name, row[index])
             yield key, instance
+
+    def _hydration(
+        self, alias: str
+    ) -> tuple[Callable[..., Model], Sequence[Any], list[Any] | None]:
+        """As ModelIterable: how to build an instance, its select_related populators, peers."""
+        if self.model is None:
+            return Model.from_db, (), None
+        if self.fetch_mode is None or _from_db_with is None:  # Django 5.2
+            return self.model.from_db, self.populators, None
+        populators = get_related_populators(self.klass_info, self.select, alias, self.fetch_mode)
+        peers: list[Any] | None = [] if self.fetch_mode.track_peers else None
+        return _from_db_with(self.model, self.fetch_mode), populators, peers
 
 
 def compile_plan(
@@ -246,14 +274,17 @@ def compile_plan(
     info, select = compiler.klass_info, compiler.select  # as ModelIterable
     start, end = info["select_fields"][0], info["select_fields"][-1] + 1
     annotations = compiler.annotation_col_map
+    fetch_mode = getattr(queryset, "_fetch_mode", None) if _FETCH_MODES else None
     return dataclasses.replace(
         plan,
         key_at=tuple(annotations[key] for key in key_names),
         model=info["model"],
         model_columns=(start, end),
         init_list=tuple(column[0].target.attname for column in select[start:end]),
-        # Only called where it takes no fetch mode (see _MIRRORS_MODEL_ITERABLE).
-        populators=tuple(get_related_populators(info, select, alias)),  # type: ignore[call-arg]  # the stubs describe newer Django's fetch_mode
+        populators=() if _FETCH_MODES else tuple(get_related_populators(info, select, alias)),  # type: ignore[call-arg]  # Django 5.2's signature; the stubs describe 6's
+        klass_info=info,
+        select=tuple(select),
+        fetch_mode=fetch_mode,
         annotations=tuple(
             (name, i) for name, i in annotations.items() if not name.startswith(hidden)
         ),

@@ -51,6 +51,12 @@ class RestflowSettings:
     #: propagate.
     REVALIDATE_ON_INTEGRITY_ERROR: bool = True
 
+    #: Render ``serializer.data`` on restflow's views through code generated once
+    #: per serializer class and field set (DRF's output, value for value; fields
+    #: and classes the compiler does not know keep DRF's code). ``False`` renders
+    #: every response with DRF's ``to_representation``.
+    COMPILED_SERIALIZERS: bool = True
+
     #: Report each sync hook configured on an async view (system check
     #: ``restflow.I001``, info). Off by default: a sync hook works (in a worker
     #: thread), and the patterns the docs recommend use some. Turn it on to

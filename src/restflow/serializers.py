@@ -38,6 +38,7 @@ from rest_framework.utils.serializer_helpers import BindingDict
 from typing_extensions import TypeVar
 
 from restflow._bridge import in_thread
+from restflow._compiled import FIELD_BUILDERS
 from restflow._introspect import replaces
 
 __all__ = ["ModelSerializer", "Serializer"]
@@ -136,22 +137,7 @@ _recipes: weakref.WeakKeyDictionary[type[Any], tuple[tuple[str, _Built | None], 
 )
 
 #: DRF's field-building methods: a class overriding any keeps DRF's ``get_fields()``.
-_BUILDERS: Final = (
-    "get_fields",
-    "get_field_names",
-    "get_default_field_names",
-    "build_field",
-    "build_standard_field",
-    "build_relational_field",
-    "build_nested_field",
-    "build_property_field",
-    "build_url_field",
-    "build_unknown_field",
-    "include_extra_kwargs",
-    "get_extra_kwargs",
-    "get_uniqueness_extra_kwargs",
-    "get_unique_together_constraints",
-)
+_BUILDERS: Final = FIELD_BUILDERS
 
 
 def _recipe(

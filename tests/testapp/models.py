@@ -53,3 +53,34 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id}: {self.rating}"
+
+
+class Specimen(models.Model):
+    """One column of (almost) every kind DRF's ModelSerializer maps, for differential tests."""
+
+    class Size(models.TextChoices):
+        SMALL = "s", "Small"
+        LARGE = "l", "Large"
+
+    title = models.CharField(max_length=50)
+    body = models.TextField(blank=True)
+    slug = models.SlugField(blank=True)
+    email = models.EmailField(blank=True)
+    url = models.URLField(blank=True)
+    token = models.UUIDField(null=True)
+    count = models.IntegerField(null=True)
+    big = models.BigIntegerField(null=True)
+    ratio = models.FloatField(null=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=4, null=True)
+    flag = models.BooleanField(default=False)
+    maybe = models.BooleanField(null=True)
+    day = models.DateField(null=True)
+    moment = models.TimeField(null=True)
+    stamp = models.DateTimeField(null=True)
+    span = models.DurationField(null=True)
+    size = models.CharField(max_length=1, choices=Size.choices, blank=True)
+    data = models.JSONField(null=True)
+    category = models.ForeignKey(Category, null=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["id"]
