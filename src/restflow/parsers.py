@@ -132,8 +132,9 @@ def _marshal_limit() -> int:
 
 
 def _marshals(depth: int) -> bool:
-    value: object = 0
-    for _ in range(depth):
+    """Whether ``marshal`` writes a number in ``depth`` (at least 1) nested lists."""
+    value: list[object] = [0]
+    for _ in range(depth - 1):
         value = [value]
     try:
         marshal.dumps(value, 4)
