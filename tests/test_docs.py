@@ -9,27 +9,34 @@ written (``pip install`` lines excepted: the packages they name must already be 
 serves it with the documented server command on a free port, runs the documented ``curl``
 there, and checks what the text promises: the list is paginated, the browsable API renders,
 a create with the documented credentials answers 201 and one without answers 401.
+
+The testing guide's pytest section is written in the same way for ``docs/index.md``'s
+project: the test copies that project, adds the section's files (its ``pytest.ini`` and
+test modules) and runs its ``pytest`` command, pytest-asyncio and pytest-django active, in
+a process of its own (this suite runs with ``-p no:asyncio``).
 """
 
 from __future__ import annotations
 
 import ast
 import base64
-import importlib.util
+import importlib.metadata
 import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from tests._servers import free_port, start, stop, wait_until_ready
 
@@ -37,6 +44,9 @@ pytestmark = pytest.mark.own_servers
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTARTS = [ROOT / "README.md", ROOT / "docs" / "index.md"]
+# Pages whose unmarked blocks add files and commands to a quickstart's project.
+TESTING_GUIDE = ROOT / "docs" / "guide" / "testing.md"
+BUILT_ON = {TESTING_GUIDE: ROOT / "docs" / "index.md"}
 # The typing guide's project (its titled files, mypy.ini, pyproject.toml and restflow_types
 # commands) is built and type-checked by tests/test_typing_guide.py.
 TYPING_GUIDE = ROOT / "docs" / "guide" / "typing.md"
@@ -46,7 +56,7 @@ FENCE = re.compile(
     r"^(?P<indent> *)```(?P<lang>[\w-]*)(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)```$",
     re.M | re.S,
 )
-FILE_HEADER = re.compile(r"^# (?P<path>[\w/]+\.py)(?P<append>: add at the end)?\n")
+FILE_HEADER = re.compile(r"^# (?P<path>[\w/]+\.(?:py|ini))(?P<append>: add at the end)?\n")
 TIMEOUT = 120.0
 ADD_PRODUCTS = """
 from shop.models import Product
@@ -95,7 +105,7 @@ def _in_typing_project(block: Block) -> bool:
 
 
 def _runnable(block: Block) -> bool:
-    if block.lang == "python":
+    if block.lang in {"python", "ini"}:
         return FILE_HEADER.match(block.body) is not None
     return block.lang == "console"
 
@@ -107,7 +117,7 @@ def test_every_block_runs_as_written_or_is_marked_a_fragment(page: Path) -> None
         block.where
         for block in found
         if not block.fragment
-        and not (page in QUICKSTARTS and _runnable(block))
+        and not ((page in QUICKSTARTS or page in BUILT_ON) and _runnable(block))
         and not _in_typing_project(block)
     ]
     assert unmarked == [], f"mark these {FRAGMENT} or make them part of a quickstart"
@@ -139,8 +149,8 @@ def _command(line: str, port: int | None) -> tuple[dict[str, str], list[str]]:
     program, *args = words
     if program == "python":
         return env, [sys.executable, *args]
-    if program in {"django-admin", "uvicorn"}:
-        module = "django" if program == "django-admin" else "uvicorn"
+    if program in {"django-admin", "uvicorn", "pytest"}:
+        module = "django" if program == "django-admin" else program
         extra = [] if port is None else ["--port", str(port)]
         return env, [sys.executable, "-m", module, *args, *extra]
     if program == "curl" and port is not None:
@@ -148,16 +158,43 @@ def _command(line: str, port: int | None) -> tuple[dict[str, str], list[str]]:
     raise AssertionError(f"the test does not know how to run {line!r}")
 
 
-def _build(page: Path, directory: Path) -> tuple[list[str], list[str], dict[str, str]]:
-    """Run the page's setup commands and write its files; return the server command, the
-    curl lines and the environment the commands asked for."""
-    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
-    server: list[str] = []
-    curls: list[str] = []
+def _assert_installed(line: str) -> None:
+    """What a documented ``pip install`` line names is installed here, extras included."""
+    for word in shlex.split(line, comments=True)[2:]:
+        requirement = Requirement(word)
+        importlib.metadata.version(requirement.name)  # PackageNotFoundError if missing
+        specs = importlib.metadata.requires(requirement.name) or []
+        for extra in requirement.extras:
+            needs = [
+                need
+                for need in map(Requirement, specs)
+                if need.marker is not None and need.marker.evaluate({"extra": extra})
+            ]
+            assert needs, f"{requirement.name} has no extra [{extra}]"
+            for need in needs:
+                importlib.metadata.version(need.name)
+
+
+@dataclass
+class Commands:
+    """What a page asks to run once its project is built."""
+
+    env: dict[str, str]
+    server: list[str] = field(default_factory=list)
+    curls: list[str] = field(default_factory=list)
+    tests: list[str] = field(default_factory=list)
+
+
+def _build(page: Path, directory: Path) -> Commands:
+    """Run the page's setup commands and write its files; return the server, curl and
+    pytest lines and the environment the commands asked for."""
+    commands = Commands(
+        {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    )
     for block in blocks(page):
         if block.fragment:
             continue
-        if block.lang == "python":
+        if block.lang != "console":
             header = FILE_HEADER.match(block.body)
             assert header is not None
             target = directory / header["path"]
@@ -171,31 +208,26 @@ def _build(page: Path, directory: Path) -> tuple[list[str], list[str], dict[str,
             if not line.strip() or line.startswith("#"):
                 continue
             if line.startswith("pip install "):
-                for requirement in shlex.split(line)[2:]:
-                    module = {"django-restflow": "restflow"}.get(requirement, requirement)
-                    assert importlib.util.find_spec(module), f"{requirement} is not installed"
+                _assert_installed(line)
                 continue
-            if line.startswith("uvicorn "):
-                server.append(line)
-                continue
-            if line.startswith("curl "):
-                curls.append(line)
+            later = {"uvicorn": commands.server, "curl": commands.curls, "pytest": commands.tests}
+            program = line.split()[0]
+            if program in later:
+                later[program].append(line)
                 continue
             extra, argv = _command(line, None)
-            env.update(extra)
-            subprocess.run(argv, cwd=directory, env=env, check=True, timeout=TIMEOUT)
-    return server, curls, env
+            commands.env.update(extra)
+            subprocess.run(argv, cwd=directory, env=commands.env, check=True, timeout=TIMEOUT)
+    return commands
 
 
 @pytest.fixture(scope="module")
-def built(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> dict[Path, tuple[Path, list[str], list[str], dict[str, str]]]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, tuple[Path, Commands]]:
     """Both quickstart projects, built at once (each is a handful of Django commands)."""
 
-    def build(page: Path) -> tuple[Path, list[str], list[str], dict[str, str]]:
+    def build(page: Path) -> tuple[Path, Commands]:
         directory = tmp_path_factory.mktemp(page.stem)
-        return (directory, *_build(page, directory))
+        return directory, _build(page, directory)
 
     with ThreadPoolExecutor(len(QUICKSTARTS)) as pool:
         return dict(zip(QUICKSTARTS, pool.map(build, QUICKSTARTS), strict=True))
@@ -203,11 +235,11 @@ def built(
 
 @pytest.fixture(params=QUICKSTARTS, ids=lambda page: str(page.relative_to(ROOT)))
 def project(
-    request: pytest.FixtureRequest,
-    built: dict[Path, tuple[Path, list[str], list[str], dict[str, str]]],
+    request: pytest.FixtureRequest, built: dict[Path, tuple[Path, Commands]]
 ) -> Iterator[Project]:
     page: Path = request.param
-    directory, server, curls, env = built[page]
+    directory, commands = built[page]
+    server = commands.server
     assert len(server) == 1, f"{page.name} should show one server command, not {server}"
     port = free_port()
     _, argv = _command(server[0], port)
@@ -217,14 +249,14 @@ def project(
     )
     assert user is not None, "the page should show how the documented user is made"
     log = (directory / "server.log").open("wb")
-    process = start(argv, env=env, log=log, cwd=directory)
+    process = start(argv, env=commands.env, log=log, cwd=directory)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(
             lambda: _get(base + "/api/products/")[0] == 200, process, log, seconds=60.0
         )
-        curl_argvs = [_command(line, port)[1] for line in curls]
-        yield Project(directory, env, base, user[2], user[1], curl_argvs)
+        curl_argvs = [_command(line, port)[1] for line in commands.curls]
+        yield Project(directory, commands.env, base, user[2], user[1], curl_argvs)
     finally:
         stop(process)
         log.close()
@@ -303,9 +335,10 @@ ignore_errors = True
 
 @pytest.mark.parametrize("page", QUICKSTARTS, ids=lambda page: str(page.relative_to(ROOT)))
 def test_the_quickstart_project_passes_mypy_strict(
-    page: Path, built: dict[Path, tuple[Path, list[str], list[str], dict[str, str]]]
+    page: Path, built: dict[Path, tuple[Path, Commands]]
 ) -> None:
-    directory, _, _, env = built[page]
+    directory, commands = built[page]
+    env = commands.env
     (directory / "mypy.ini").write_text(MYPY_INI)
     checked = subprocess.run(
         [sys.executable, "-m", "mypy", "shop", "project"],
@@ -316,3 +349,56 @@ def test_the_quickstart_project_passes_mypy_strict(
         timeout=TIMEOUT,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+# -- the testing guide's tests, in docs/index.md's project ------------------------------------
+
+# Breaks the quickstart's view for everyone but staff: the guide's tests must then fail.
+STAFF_ONLY = """
+from restflow.permissions import IsAdminUser
+ProductViewSet.permission_classes = [IsAdminUser]
+"""
+
+
+def _run_pytest(directory: Path, commands: Commands) -> subprocess.CompletedProcess[str]:
+    assert commands.tests == ["pytest"], "the testing guide should show one `pytest` command"
+    _, argv = _command(commands.tests[0], None)
+    # As a user's shell would run it: no pytest options of this suite's run. `-W error`: the
+    # documented set-up runs without a warning (pytest-asyncio's about its unset loop scope).
+    env = {key: value for key, value in commands.env.items() if not key.startswith("PYTEST_")}
+    return subprocess.run(
+        [*argv, "-W", "error", "-p", "no:cacheprovider"],
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+
+
+def test_the_testing_guides_async_tests_run_under_pytest_asyncio(
+    tmp_path: Path, built: dict[Path, tuple[Path, Commands]]
+) -> None:
+    quickstart, _ = built[BUILT_ON[TESTING_GUIDE]]
+    shutil.copytree(
+        quickstart,
+        tmp_path,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("db.sqlite3", "*.log", "mypy.ini", ".mypy_cache"),
+    )
+    commands = _build(TESTING_GUIDE, tmp_path)
+
+    ran = _run_pytest(tmp_path, commands)
+    output = ran.stdout + ran.stderr
+    assert ran.returncode == 0, output
+    assert re.search(r"^plugins: .*\basyncio-.*\bdjango-", output, re.M), output
+    assert re.search(r"^=+ 2 passed in ", output, re.M), output
+
+    views = tmp_path / "shop" / "views.py"
+    views.write_text(views.read_text() + STAFF_ONLY)
+    ran = _run_pytest(tmp_path, commands)
+    output = ran.stdout + ran.stderr
+    assert ran.returncode == 1, output
+    assert "FAILED shop/test_api.py::test_create - assert 403 == 201" in output, output
+    assert "FAILED shop/test_case.py::ProductTests::test_list" in output, output
+    assert re.search(r"^=+ 2 failed in ", output, re.M), output
