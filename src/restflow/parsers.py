@@ -22,7 +22,9 @@ deeply.
 from __future__ import annotations
 
 import codecs
+import functools
 import io
+import marshal
 import math
 import operator
 import re
@@ -65,16 +67,32 @@ def _only(kind: type, values: list[Any], kinds: list[type], mixed: bool) -> Iter
     return compress(values, map(operator.is_, kinds, repeat(kind))) if mixed else values
 
 
-def _check_parsed(root: object, max_depth: int | None, finite: bool) -> str | None:
+def _check_parsed(
+    root: Any, max_depth: int | None, finite: bool, budget: float = math.inf
+) -> str | None:
     """What is wrong with a decoded document: ``"deep"``, ``"non-finite"`` or None.
+
+    ``"many"`` when it has more than ``budget`` values (it stops there).
 
     It walks the decoded values level by level (never the text) with C-level
     iteration only (``map``, ``compress``, ``sum``), so it costs a few nanoseconds
-    per value: a long string costs what a short one does.
+    per value: a long string costs what a short one does. A level of numbers only
+    costs one ``sum``. Past ``budget`` values it stops and answers ``"many"``:
+    :func:`_check_serialized` checks many small values faster.
     """
     values = [root]
     depth = 0
     while True:
+        try:
+            total = sum(values)  # stops at the first value that is no number
+        except (TypeError, OverflowError):
+            pass
+        else:  # numbers only (a list of prices): nothing nests below, and a finite sum
+            if not finite or math.isfinite(total):  # has finite terms only
+                return None
+        budget -= len(values)
+        if budget < 0:
+            return "many"
         kinds = list(map(type, values))
         present = set(kinds)
         mixed = len(present) > 1
@@ -99,6 +117,73 @@ def _check_parsed(root: object, max_depth: int | None, finite: bool) -> str | No
         if has_lists:
             children.extend(chain.from_iterable(_only(list, values, kinds, mixed)))
         values = children
+
+
+@functools.cache
+def _marshal_limit() -> int:
+    """How deep ``marshal`` nests objects (a C constant: 2000 on Linux, less elsewhere)."""
+    fits, fails = 0, 1
+    while _marshals(fails):
+        fits, fails = fails, fails * 2
+    while fails - fits > 1:
+        middle = (fits + fails) // 2
+        fits, fails = (middle, fails) if _marshals(middle) else (fits, middle)
+    return fits + 1  # ``fits`` lists around a number: the number sits at depth fits + 1
+
+
+def _marshals(depth: int) -> bool:
+    """Whether ``marshal`` writes a number in ``depth`` (at least 1) nested lists."""
+    value: list[object] = [0]
+    for _ in range(depth - 1):
+        value = [value]
+    try:
+        marshal.dumps(value, 4)
+    except ValueError:
+        return False
+    return True
+
+
+# How marshal writes +inf and -inf (a type byte, then the IEEE 754 bytes, little-endian).
+_INFINITIES = (b"g\x00\x00\x00\x00\x00\x00\xf0\x7f", b"g\x00\x00\x00\x00\x00\x00\xf0\xff")
+
+
+def _check_serialized(root: Any, max_depth: int | None, finite: bool) -> str | None:
+    """:func:`_check_parsed` for a document of many small values, through ``marshal``.
+
+    ``marshal`` serializes the document at C speed and refuses objects nested deeper
+    than :func:`_marshal_limit`; wrapped in ``_marshal_limit() - max_depth`` lists, a
+    document that ``marshal`` accepts nests at most ``max_depth`` deep. A refused one
+    (nested at least that deep, counting scalars) and a float written as an infinity
+    (or bytes of a huge integer that look like one) are settled by the caller.
+    """
+    wrapped = root
+    for _ in range(0 if max_depth is None else max(0, _marshal_limit() - max_depth)):
+        wrapped = [wrapped]
+    try:
+        serialized = marshal.dumps(wrapped, 4)
+    except ValueError:
+        return _check_parsed(root, max_depth, finite)
+    if finite and any(_holds(serialized, infinity) for infinity in _INFINITIES):
+        return "non-finite"
+    return None
+
+
+def _holds(serialized: bytes, infinity: bytes) -> bool:
+    """Whether ``infinity`` is in ``serialized``, searching for its last two bytes.
+
+    ``bytes.find`` looks for two bytes several times faster than for nine; a few
+    other floats and integers end in the same two bytes, and past a few dozen of
+    them one search for all nine bytes costs less than checking each.
+    """
+    tail = infinity[-2:]
+    at = serialized.find(tail)
+    for _ in range(32):
+        if at < 0:
+            return False
+        if at >= 7 and serialized.startswith(infinity, at - 7):
+            return True
+        at = serialized.find(tail, at + 1)
+    return infinity in serialized
 
 
 def _nests_deeper(text: str, max_depth: int) -> bool:
@@ -150,7 +235,9 @@ class JSONParser(drf_parsers.JSONParser):
     - everything else exactly as DRF (same messages for malformed JSON and bad UTF-8).
 
     The body is decoded once; the depth and non-finite checks walk the decoded
-    values, so the whole parse is linear in the body size on every input.
+    values, or serialize them with ``marshal`` when there are many (never the text
+    with a backtracking pattern), so the whole parse is linear in the body size on
+    every input.
     Override :meth:`parse` to parse differently; call ``super()`` to keep the guards.
     """
 
@@ -173,8 +260,8 @@ class JSONParser(drf_parsers.JSONParser):
         except ValueError as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from None
         try:
-            # A short body has few numbers: checking each as it is decoded is cheaper
-            # than a walk. A long one is walked once for depth and numbers together.
+            # A short body has few numbers: checking each as it is decoded is cheaper than
+            # checking the decoded values, as a long body's are (depth and numbers at once).
             short = len(text) <= _SHORT
             data = drf_json.loads(
                 text,
@@ -187,15 +274,21 @@ class JSONParser(drf_parsers.JSONParser):
             raise exceptions.ParseError(f"JSON parse error - {exc}") from None
         # Nesting d levels deep takes at least d brackets.
         depth_limit = max_depth if max_depth is not None and len(text) > max_depth else None
-        if depth_limit is not None or (strict and not short):
-            problem = _check_parsed(data, depth_limit, finite=strict and not short)
+        finite = strict and not short
+        if depth_limit is not None or finite:
+            # Walking costs per value and serializing per byte: walk a document of few
+            # values (long strings), serialize one of many.
+            problem = _check_parsed(data, depth_limit, finite, budget=len(text) >> 8)
+            if problem == "many":
+                problem = _check_serialized(data, depth_limit, finite)
             if problem == "deep":
                 raise exceptions.ParseError(
                     f"JSON parse error - nested deeper than {max_depth} levels."
                 )
             if problem == "non-finite":
                 try:
-                    drf_json.loads(text, parse_float=_finite_float)  # raises, naming the number
+                    # Raises, naming the number (unless an integer's bytes looked like one).
+                    drf_json.loads(text, parse_float=_finite_float)
                 except ValueError as exc:
                     raise exceptions.ParseError(f"JSON parse error - {exc}") from None
         return data
