@@ -26,15 +26,10 @@ from restflow.serializers import ModelSerializer
 from restflow.views import ActionConfig, AsyncModelViewSet, ModelViewSet
 from tests._clients import CLIENTS, send
 from tests.testapp.models import Product
+from tests.testapp.serializers import ProductNameSerializer as NameSerializer
 from tests.testapp.serializers import ProductSerializer
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
-
-
-class NameSerializer(ModelSerializer[Product]):
-    class Meta:
-        model = Product
-        fields = ["name"]
 
 
 class TopProductIn(ModelSerializer[Product]):

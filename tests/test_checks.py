@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from decimal import Decimal
 from typing import Any, NotRequired, TypedDict
 
 import pytest
@@ -29,25 +28,10 @@ from restflow.checks import serializer_type_messages, sync_hook_messages
 from restflow.serializers import ModelSerializer, Serializer
 from restflow.views import APIView, AsyncAPIView, AsyncReadOnlyModelViewSet
 from tests.testapp.models import Product
+from tests.testapp.serializers import ProductIn
+from tests.testapp.serializers import TypedProductSerializer as Agreeing
 
 pytestmark = [pytest.mark.urls(__name__)]
-
-
-class ProductIn(TypedDict):
-    name: str
-    price: Decimal
-
-
-class ProductOut(TypedDict):
-    id: int
-    name: str
-    price: str
-
-
-class Agreeing(ModelSerializer[Product, ProductIn, ProductOut]):
-    class Meta:
-        model = Product
-        fields = ["id", "name", "price"]
 
 
 class WrongOut(TypedDict):

@@ -20,30 +20,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from restflow._apiview import RestflowView
-from restflow.serializers import ModelSerializer, Serializer
+from restflow.serializers import Serializer
 from restflow.test import hop_count
 from restflow.views import APIView, AsyncAPIView
 from tests._clients import CLIENTS, outcome, send
 from tests.testapp.models import Product
+from tests.testapp.serializers import TypedProductSerializer as ProductSerializer
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
-
-
-class ProductIn(TypedDict):
-    name: str
-    price: Decimal
-
-
-class ProductOut(TypedDict):
-    id: int
-    name: str
-    price: str
-
-
-class ProductSerializer(ModelSerializer[Product, ProductIn, ProductOut]):
-    class Meta:
-        model = Product
-        fields = ["id", "name", "price"]
 
 
 class NameOnly(TypedDict):

@@ -33,10 +33,10 @@ from rest_framework.views import APIView, exception_handler
 
 from restflow import authentication
 from restflow.protocols import AsyncBasePermission, AsyncBaseThrottle
-from restflow.serializers import ModelSerializer
 from restflow.views import AsyncAPIView, AsyncCreateAPIView, AsyncUpdateAPIView
 from tests._clients import on_loop
 from tests.testapp.models import Product
+from tests.testapp.serializers import ProductSerializer
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
 
@@ -345,12 +345,6 @@ async def test_a_serializer_built_by_the_helpers_is_built_off_the_loop(method: s
 
 
 # -- an async write hook keeps the unique-collision 400 ---------------------------------
-
-
-class ProductSerializer(ModelSerializer[Product]):
-    class Meta:
-        model = Product
-        fields = ["id", "name", "price"]
 
 
 class AsyncSave:

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import TypedDict
-
 import pytest
 from rest_framework import serializers as drf_serializers
 
 from restflow.serializers import ModelSerializer, Serializer
 from restflow.test import hop_count
 from tests.testapp.models import Product
+from tests.testapp.serializers import ProductIn, ProductOut
+from tests.testapp.serializers import TypedProductSerializer as Typed
 
 pytestmark = pytest.mark.django_db
-
-
-class ProductIn(TypedDict):
-    name: str
-    price: Decimal
-
-
-class ProductOut(TypedDict):
-    id: int
-    name: str
-    price: str
-
-
-class Typed(ModelSerializer[Product, ProductIn, ProductOut]):
-    class Meta:
-        model = Product
-        fields = ["id", "name", "price"]
 
 
 class Plain(drf_serializers.ModelSerializer[Product]):

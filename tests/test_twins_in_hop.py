@@ -24,6 +24,7 @@ from rest_framework.throttling import BaseThrottle
 
 from restflow.test import AsyncAPIRequestFactory, hop_count
 from restflow.views import AsyncAPIView, AsyncCreateAPIView, AsyncListAPIView
+from tests.testapp.serializers import Row
 
 #: (what ran, the thread it ran on)
 Log = list[tuple[str, int]]
@@ -32,6 +33,21 @@ log: Log = []
 
 def _ran(name: str) -> None:
     log.append((name, threading.get_ident()))
+
+
+factory = AsyncAPIRequestFactory()
+
+
+async def _run(view: Any, method: str, **kwargs: Any) -> tuple[Any, int, int]:
+    """Serve one request; return the response, the hops it took and the loop's thread."""
+    log.clear()
+    before = hop_count()
+    request = getattr(factory, method)("/", **kwargs)
+    response = await view.as_view()(request)
+    return response, hop_count() - before, threading.get_ident()
+
+
+# -- permissions and throttles ---------------------------------------------------
 
 
 class SyncFirst(BasePermission):
@@ -77,8 +93,18 @@ class ChecksView(AsyncAPIView):
         return Response({"ok": True})
 
 
-class Row(serializers.Serializer[Any]):
-    n = serializers.IntegerField()
+async def test_permission_and_throttle_twins_win_inside_the_hop() -> None:
+    response, hops, loop_thread = await _run(ChecksView, "get")
+    assert response.status_code == 200, response.data
+    names = [name for name, _ in log]
+    assert names == ["sync-first", "ahas_permission", "sync-first", "aallow_request"]
+    threads = dict((name, thread) for name, thread in log if name != "sync-first")
+    assert set(threads.values()) == {loop_thread}  # awaited on the loop
+    assert log[0][1] != loop_thread  # ... from inside the phase's worker thread
+    assert hops == 1
+
+
+# -- filter backends and paginators -----------------------------------------------
 
 
 ROWS = [{"n": n} for n in range(5)]
@@ -127,6 +153,19 @@ class ListView(AsyncListAPIView[Any, Row]):
         return rows  # type: ignore[no-any-return]  # the list above
 
 
+async def test_filter_backend_and_paginator_twins_win_inside_the_hop() -> None:
+    response, hops, loop_thread = await _run(ListView, "get")
+    assert response.status_code == 200
+    assert [row["n"] for row in response.data["results"]] == [1, 2]
+    names = [name for name, _ in log]
+    assert names == ["sync-first", "afilter_queryset", "apaginate_queryset"]
+    assert {thread for name, thread in log if name != "sync-first"} == {loop_thread}
+    assert hops == 1
+
+
+# -- serializers ------------------------------------------------------------------
+
+
 class BothSerializer(serializers.Serializer[Any]):
     n = serializers.IntegerField()
 
@@ -155,39 +194,6 @@ class CreateView(AsyncCreateAPIView[Any, BothSerializer]):
     permission_classes = []
     throttle_classes = []
     serializer_class = BothSerializer
-
-
-factory = AsyncAPIRequestFactory()
-
-
-async def _run(view: Any, method: str, **kwargs: Any) -> tuple[Any, int, int]:
-    """Serve one request; return the response, the hops it took and the loop's thread."""
-    log.clear()
-    before = hop_count()
-    request = getattr(factory, method)("/", **kwargs)
-    response = await view.as_view()(request)
-    return response, hop_count() - before, threading.get_ident()
-
-
-async def test_permission_and_throttle_twins_win_inside_the_hop() -> None:
-    response, hops, loop_thread = await _run(ChecksView, "get")
-    assert response.status_code == 200, response.data
-    names = [name for name, _ in log]
-    assert names == ["sync-first", "ahas_permission", "sync-first", "aallow_request"]
-    threads = dict((name, thread) for name, thread in log if name != "sync-first")
-    assert set(threads.values()) == {loop_thread}  # awaited on the loop
-    assert log[0][1] != loop_thread  # ... from inside the phase's worker thread
-    assert hops == 1
-
-
-async def test_filter_backend_and_paginator_twins_win_inside_the_hop() -> None:
-    response, hops, loop_thread = await _run(ListView, "get")
-    assert response.status_code == 200
-    assert [row["n"] for row in response.data["results"]] == [1, 2]
-    names = [name for name, _ in log]
-    assert names == ["sync-first", "afilter_queryset", "apaginate_queryset"]
-    assert {thread for name, thread in log if name != "sync-first"} == {loop_thread}
-    assert hops == 1
 
 
 @pytest.mark.django_db

@@ -23,7 +23,6 @@ from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from restflow import mixins
 from restflow.decorators import action
-from restflow.serializers import ModelSerializer
 from restflow.views import (
     AsyncGenericViewSet,
     AsyncModelViewSet,
@@ -37,6 +36,7 @@ from restflow.views import (
 from tests._clients import CLIENTS, on_loop, send
 from tests.test_generics import TwoPerPage, form_parts, observe
 from tests.testapp.models import Product
+from tests.testapp.serializers import ProductNameSerializer as NameSerializer
 from tests.testapp.serializers import ProductUrlSerializer as ProductSerializer
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
@@ -120,12 +120,6 @@ class RefusesAll(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return False
-
-
-class NameSerializer(ModelSerializer[Product]):
-    class Meta:
-        model = Product
-        fields = ["name"]
 
 
 def _action_viewsets() -> dict[str, type[Any]]:

@@ -24,17 +24,7 @@ from restflow.protocols import AsyncBasePermission
 from restflow.serializers import ModelSerializer, Serializer
 from restflow.views import APIView, AsyncAPIView
 from tests.testapp.models import Product
-
-
-class ProductIn(TypedDict):
-    name: str
-    price: Decimal
-
-
-class ProductOut(TypedDict):
-    id: int
-    name: str
-    price: str
+from tests.testapp.serializers import ProductIn, ProductOut
 
 
 class CreateIn(TypedDict):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any, TypedDict, assert_type
+from typing import Any, assert_type
 
 from restflow.serializers import ModelSerializer
 from restflow.views import (
@@ -13,23 +12,8 @@ from restflow.views import (
     GenericAPIView,
 )
 from tests.testapp.models import Category, Product
-
-
-class ProductIn(TypedDict):
-    name: str
-    price: Decimal
-
-
-class ProductOut(TypedDict):
-    id: int
-    name: str
-    price: str
-
-
-class ProductSerializer(ModelSerializer[Product, ProductIn, ProductOut]):
-    class Meta:
-        model = Product
-        fields = ["id", "name", "price"]
+from tests.testapp.serializers import ProductIn, ProductOut
+from tests.testapp.serializers import TypedProductSerializer as ProductSerializer
 
 
 class ProductInSerializer(ModelSerializer[Product, ProductIn, ProductIn]):

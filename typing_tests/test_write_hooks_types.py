@@ -12,7 +12,9 @@ from typing_extensions import override
 from restflow.serializers import ModelSerializer
 from restflow.views import AsyncListCreateAPIView, AsyncModelViewSet, ModelViewSet
 from tests.testapp.models import Product
-from typing_tests.test_generics_types import CategorySerializer, ProductIn, ProductSerializer
+from tests.testapp.serializers import ProductIn
+from tests.testapp.serializers import TypedProductSerializer as ProductSerializer
+from typing_tests.test_generics_types import CategorySerializer
 
 
 class NameIn(TypedDict):

@@ -48,6 +48,7 @@ from restflow._checks import (
 from restflow._fastjson import use_fast_json
 from restflow._flows import (
     builds_serializers_in_user_code,
+    configured_serializer_class,
     paginated_response_flow,
     serialized_response_flow,
     validate_flow,
@@ -114,7 +115,7 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
         def __class_getitem__(cls, params: object) -> type:
             return cls
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: object) -> None:
         # Catch a misspelt action key when the class is defined, not on the
         # first request that happens to use it.
         super().__init_subclass__(**kwargs)
@@ -140,29 +141,24 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
     def get_request_serializer_class(self) -> type[SIn]:
         """The serializer that validates bodies: the action's config, else
         ``request_serializer_class``, else :meth:`get_serializer_class`."""
-        configured = action_config(self).request_serializer_class
-        if configured is not UNSET:
-            return cast("type[SIn]", configured)
-        if self.request_serializer_class is not None:
-            return self.request_serializer_class
-        return cast("type[SIn]", self.get_serializer_class())
+        configured = configured_serializer_class(self, hooks.GET_REQUEST_SERIALIZER_CLASS)
+        return cast("type[SIn]", configured or self.get_serializer_class())
 
     def get_response_serializer_class(self) -> type[SOut]:
         """The serializer that renders responses: the action's config, else
         ``response_serializer_class``, else :meth:`get_serializer_class`."""
-        configured = action_config(self).response_serializer_class
-        if configured is not UNSET:
-            return cast("type[SOut]", configured)
-        if self.response_serializer_class is not None:
-            return self.response_serializer_class
-        return cast("type[SOut]", self.get_serializer_class())
+        configured = configured_serializer_class(self, hooks.GET_RESPONSE_SERIALIZER_CLASS)
+        return cast("type[SOut]", configured or self.get_serializer_class())
 
     def get_serializer_context(self) -> dict[str, Any]:
         """Extra context for serializers: the request, the format suffix and the view."""
         return {"request": self.request, "format": self.format_kwarg, "view": self}
 
     def get_serializer(
-        self, *args: Any, serializer_class: type[BaseSerializer[Any]] | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        serializer_class: type[BaseSerializer[Any]] | None = None,
+        **kwargs: Any,
     ) -> S:
         """Build a serializer with the view's context.
 
@@ -176,7 +172,7 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
     # -- the action's configuration ---------------------------------------------
 
     def finalize_response(
-        self, request: Request, response: Response, *args: Any, **kwargs: Any
+        self, request: Request, response: Response, *args: object, **kwargs: object
     ) -> Response:
         """DRF's ``finalize_response``; DRF's ``JSONRenderer`` writes its bytes via orjson.
 
@@ -186,7 +182,7 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
         use_fast_json(response)
         return response
 
-    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+    def initialize_request(self, request: HttpRequest, *args: object, **kwargs: object) -> Request:
         """DRF's request wrapper; JSON and form bodies respect Django's size limit.
 
         On a viewset, ``self.action`` is set first, so ``get_parsers`` (called
@@ -255,31 +251,31 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
     @overload
     def validated_serializer(
         self,
-        data: Any = None,
+        data: object = None,
         *,
-        instance: Any = None,
+        instance: object = None,
         partial: bool = False,
         serializer_class: None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> SIn: ...
     @overload
     def validated_serializer(
         self,
-        data: Any = None,
+        data: object = None,
         *,
-        instance: Any = None,
+        instance: object = None,
         partial: bool = False,
         serializer_class: type[SX],
-        **kwargs: Any,
+        **kwargs: object,
     ) -> SX: ...
     def validated_serializer(
         self,
-        data: Any = None,
+        data: object = None,
         *,
-        instance: Any = None,
+        instance: object = None,
         partial: bool = False,
         serializer_class: type[BaseSerializer[Any]] | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> BaseSerializer[Any]:
         """Validate ``data`` (default: ``request.data``) and return the serializer.
 
@@ -300,7 +296,7 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
 
     def serialized_response(
         self,
-        instance: Any,
+        instance: object,
         *,
         serializer_class: type[BaseSerializer[Any]] | None = None,
         status: int | None = None,
@@ -326,7 +322,7 @@ class RestflowView(drf_views.APIView, Typed[S, SIn, SOut]):
 
     def paginated_response(
         self,
-        queryset: Any,
+        queryset: object,
         *,
         serializer_class: type[BaseSerializer[Any]] | None = None,
         headers: Mapping[str, str] | None = None,

@@ -63,7 +63,7 @@ class AsyncAPIView(RestflowView[S, SIn, SOut]):
 
     @classmethod
     def as_view(  # type: ignore[override]  # DRF's stubs type every view function as sync
-        cls, **initkwargs: Any
+        cls, **initkwargs: object
     ) -> AsyncViewFunction[..., HttpResponseBase]:  # pyright: ignore[reportIncompatibleMethodOverride]
         """DRF's ``as_view()``: the view function, a coroutine function (``await view(req)``)."""
         view: Any = super().as_view(**initkwargs)
@@ -100,7 +100,7 @@ class AsyncAPIView(RestflowView[S, SIn, SOut]):
             _render_on_loop_if_pure(self.response)
         return self.response
 
-    async def ainitial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+    async def ainitial(self, request: Request, *args: object, **kwargs: object) -> None:
         """DRF's ``initial`` on the loop; a sync override of ``initial`` runs in a thread."""
         # A user's ``ainitial`` reached this through super(): only a sync-name
         # override is a different method (override_step would recurse into theirs).
@@ -140,31 +140,31 @@ class AsyncAPIView(RestflowView[S, SIn, SOut]):
     @overload
     async def avalidated_serializer(
         self,
-        data: Any = None,
+        data: object = None,
         *,
-        instance: Any = None,
+        instance: object = None,
         partial: bool = False,
         serializer_class: None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> SIn: ...
     @overload
     async def avalidated_serializer(
         self,
-        data: Any = None,
+        data: object = None,
         *,
-        instance: Any = None,
+        instance: object = None,
         partial: bool = False,
         serializer_class: type[SX],
-        **kwargs: Any,
+        **kwargs: object,
     ) -> SX: ...
     async def avalidated_serializer(
         self,
-        data: Any = None,
+        data: object = None,
         *,
-        instance: Any = None,
+        instance: object = None,
         partial: bool = False,
         serializer_class: type[BaseSerializer[Any]] | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> BaseSerializer[Any]:
         """Async twin of :meth:`validated_serializer` (validation in one hop)."""
         return await drive_async(
@@ -180,7 +180,7 @@ class AsyncAPIView(RestflowView[S, SIn, SOut]):
 
     async def aserialized_response(
         self,
-        instance: Any,
+        instance: object,
         *,
         serializer_class: type[BaseSerializer[Any]] | None = None,
         status: int | None = None,
@@ -203,7 +203,7 @@ class AsyncAPIView(RestflowView[S, SIn, SOut]):
 
     async def apaginated_response(
         self,
-        queryset: Any,
+        queryset: object,
         *,
         serializer_class: type[BaseSerializer[Any]] | None = None,
         headers: Mapping[str, str] | None = None,
@@ -224,8 +224,8 @@ class AsyncAPIView(RestflowView[S, SIn, SOut]):
 def _negotiate(
     view: AsyncAPIView[Any, Any, Any],
     request: Request,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
+    args: tuple[object, ...],
+    kwargs: dict[str, object],
 ) -> None:
     """The first half of DRF's ``initial``: format suffix, content negotiation, version."""
     view.format_kwarg = view.get_format_suffix(**kwargs)
@@ -238,8 +238,8 @@ def _negotiate(
 def _checks_flow(
     view: AsyncAPIView[Any, Any, Any],
     request: Request,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
+    args: tuple[object, ...],
+    kwargs: dict[str, object],
 ) -> Flow[None]:
     """Negotiation, authentication, permissions and throttles as one flow: one hop at most."""
     # DRF's own negotiation is pure; a user's sync override of any of its parts is not.
@@ -258,8 +258,8 @@ def _checks_flow(
 
 
 async def _call_handler(
-    view: AsyncAPIView[Any, Any, Any], request: Request, *args: Any, **kwargs: Any
-) -> Any:
+    view: AsyncAPIView[Any, Any, Any], request: Request, *args: object, **kwargs: object
+) -> object:
     method = (request.method or "").lower()
     if method in view.http_method_names:
         handler = getattr(view, method, view.http_method_not_allowed)

@@ -61,7 +61,7 @@ def hop_count() -> int:
     return _hops
 
 
-async def in_thread(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+async def in_thread(fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
     """Run ``fn`` in Django's thread-sensitive worker thread and count the hop."""
     global _hops
     _hops += 1
@@ -82,15 +82,17 @@ class Step(Generic[T]):
     inline: bool = False
 
     @classmethod
-    def blocking(cls, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Step[T]:
+    def blocking(cls, fn: Callable[..., T], /, *args: object, **kwargs: object) -> Step[T]:
         return cls(functools.partial(fn, *args, **kwargs))
 
     @classmethod
-    def pure(cls, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Step[T]:
+    def pure(cls, fn: Callable[..., T], /, *args: object, **kwargs: object) -> Step[T]:
         return cls(functools.partial(fn, *args, **kwargs), inline=True)
 
     @classmethod
-    def awaiting(cls, afn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> Step[T]:
+    def awaiting(
+        cls, afn: Callable[..., Awaitable[T]], /, *args: object, **kwargs: object
+    ) -> Step[T]:
         bound = functools.partial(afn, *args, **kwargs)
         return cls(functools.partial(_run_coroutine, bound), bound)
 
@@ -100,8 +102,8 @@ class Step(Generic[T]):
         fn: Callable[..., T],
         afn: Callable[..., Awaitable[T]],
         /,
-        *args: Any,
-        **kwargs: Any,
+        *args: object,
+        **kwargs: object,
     ) -> Step[T]:
         return cls(functools.partial(fn, *args, **kwargs), functools.partial(afn, *args, **kwargs))
 
@@ -131,7 +133,7 @@ def _checked(value: T, step: Step[Any]) -> T:
     return value
 
 
-def _advance(flow: Flow[R], value: Any, exc: BaseException | None) -> Step[Any]:
+def _advance(flow: Flow[R], value: object, exc: BaseException | None) -> Step[Any]:
     if exc is not None:
         return flow.throw(exc)
     return flow.send(value)
@@ -211,7 +213,7 @@ def flow_method(cls: type, hook: Hook) -> str | None:
     return name
 
 
-def hook_flow(obj: Any, hook: Hook, *args: Any) -> Flow[Any]:
+def hook_flow(obj: object, hook: Hook, *args: object) -> Flow[Any]:
     """Call ``obj``'s ``hook``: through its own flow when it has one, else as one step."""
     name = flow_method(type(obj), hook)
     if name is not None:
@@ -219,7 +221,7 @@ def hook_flow(obj: Any, hook: Hook, *args: Any) -> Flow[Any]:
     return (yield hook_step(obj, hook, *args))
 
 
-def hook_step(obj: Any, hook: Hook, *args: Any, prefer_sync: bool = False) -> Step[Any]:
+def hook_step(obj: object, hook: Hook, *args: object, prefer_sync: bool = False) -> Step[Any]:
     """The step that calls ``obj``'s ``hook`` with ``args``.
 
     restflow's own async twin is the same algorithm as its sync face: inside a
@@ -243,7 +245,7 @@ def hook_step(obj: Any, hook: Hook, *args: Any, prefer_sync: bool = False) -> St
     return Step.either(sync, twin, *args)
 
 
-def override_step(view: Any, hook: Hook, /, *args: Any, **kwargs: Any) -> Step[Any] | None:
+def override_step(view: object, hook: Hook, /, *args: object, **kwargs: object) -> Step[Any] | None:
     """The step that calls a user's override of a view hook, or None if there is none.
 
     ``None`` tells the caller to run restflow's own implementation inline in
@@ -259,7 +261,9 @@ def override_step(view: Any, hook: Hook, /, *args: Any, **kwargs: Any) -> Step[A
     return Step.blocking(method, *args, **kwargs)
 
 
-def sync_override_step(view: Any, hook: Hook, /, *args: Any, **kwargs: Any) -> Step[Any] | None:
+def sync_override_step(
+    view: object, hook: Hook, /, *args: object, **kwargs: object
+) -> Step[Any] | None:
     """Like :func:`override_step`, for use inside restflow's own twin of ``hook``.
 
     Only a user's override of DRF's name counts here: an override of the twin
@@ -271,7 +275,7 @@ def sync_override_step(view: Any, hook: Hook, /, *args: Any, **kwargs: Any) -> S
     return override_step(view, hook, *args, **kwargs)
 
 
-def view_step(view: Any, call: Hook, /, *args: Any, **kwargs: Any) -> Step[Any]:
+def view_step(view: object, call: Hook, /, *args: object, **kwargs: object) -> Step[Any]:
     """The step for the view method dispatch calls as ``call`` (see ``DISPATCH_CALLS``).
 
     On the loop unless the user's sync code is reached: then in a worker thread.
@@ -282,7 +286,7 @@ def view_step(view: Any, call: Hook, /, *args: Any, **kwargs: Any) -> Step[Any]:
     return Step.pure(method, *args, **kwargs)
 
 
-def sync_code_step(obj: Any, hook: Hook, /, *args: Any, **kwargs: Any) -> Step[Any]:
+def sync_code_step(obj: object, hook: Hook, /, *args: object, **kwargs: object) -> Step[Any]:
     """Call ``obj``'s ``hook``: in a worker thread if it is the user's sync code."""
     method = getattr(obj, hook.name)
     if user_sync_code(type(obj), hook):
@@ -290,20 +294,20 @@ def sync_code_step(obj: Any, hook: Hook, /, *args: Any, **kwargs: Any) -> Step[A
     return Step.pure(method, *args, **kwargs)
 
 
-def attribute_step(obj: Any, hook: Hook) -> Step[Any]:
+def attribute_step(obj: object, hook: Hook) -> Step[Any]:
     """Read ``obj``'s ``hook`` attribute (None if missing), off the loop if it is a property."""
     if user_sync_code(type(obj), hook):
         return Step.blocking(getattr, obj, hook.name, None)
     return Step.pure(getattr, obj, hook.name, None)
 
 
-def call_step(view: Any, hook: Hook, /, *args: Any, **kwargs: Any) -> Step[Any]:
+def call_step(view: object, hook: Hook, /, *args: object, **kwargs: object) -> Step[Any]:
     """Like :func:`override_step`, but the default implementation is a pure step."""
     step = override_step(view, hook, *args, **kwargs)
     return step if step is not None else Step.pure(getattr(view, hook.name), *args, **kwargs)
 
 
-async def run_handler(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+async def run_handler(fn: Callable[..., Any], /, *args: object, **kwargs: object) -> Any:
     """Await ``fn`` if it is async; else run it in a worker thread (awaiting what it returns)."""
     if iscoroutinefunction(fn):
         return await fn(*args, **kwargs)

@@ -112,7 +112,7 @@ def verdict_flow(
     return bool(allowed), permission
 
 
-def _deny_flow(view: APIView, request: Request, culprit: Any) -> Flow[None]:
+def _deny_flow(view: APIView, request: Request, culprit: object) -> Flow[None]:
     # A permission's ``message`` may be a property that reads the database.
     message = yield attribute_step(culprit, hooks.PERMISSION_MESSAGE)
     code = getattr(culprit, "code", None)
@@ -128,7 +128,7 @@ def permissions_flow(view: APIView, request: Request) -> Flow[None]:
             yield from _deny_flow(view, request, culprit)
 
 
-def object_permissions_flow(view: APIView, request: Request, obj: Any) -> Flow[None]:
+def object_permissions_flow(view: APIView, request: Request, obj: object) -> Flow[None]:
     """DRF's ``check_object_permissions`` for ``obj``."""
     permissions = yield view_step(view, hooks.GET_PERMISSIONS)
     for permission in permissions:

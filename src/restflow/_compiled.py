@@ -55,7 +55,7 @@ _SKIP: Final = object()  # the field is left out of the row (DRF's SkipField)
 _NO_TZ: Final = object()  # the field has no time zone of its own: the call's one
 
 #: Field classes rendered here, by exact class: a subclass may change any method.
-_KINDS: Final[dict[type[Any], str]] = {
+_KINDS: Final[dict[type[object], str]] = {
     drf_fields.CharField: "str",
     drf_fields.EmailField: "str",
     drf_fields.SlugField: "str",
@@ -132,7 +132,7 @@ def _call_timezone() -> Any:
     return timezone.get_current_timezone() if django_settings.USE_TZ else None
 
 
-def _settings_key() -> tuple[Any, ...]:
+def _settings_key() -> tuple[object, ...]:
     return (
         api_settings.DATETIME_FORMAT,
         api_settings.DATE_FORMAT,
@@ -147,7 +147,7 @@ def _settings_key() -> tuple[Any, ...]:
 # -- which classes are compiled --------------------------------------------------
 
 
-def _defined_in_drf(cls: type[Any], name: str) -> bool:
+def _defined_in_drf(cls: type[object], name: str) -> bool:
     for klass in cls.__mro__:
         if name in vars(klass):
             module = klass.__module__
@@ -155,11 +155,11 @@ def _defined_in_drf(cls: type[Any], name: str) -> bool:
     return True
 
 
-_renders_as_drf: weakref.WeakKeyDictionary[type[Any], bool] = weakref.WeakKeyDictionary()
-_fields_from_class: weakref.WeakKeyDictionary[type[Any], bool] = weakref.WeakKeyDictionary()
+_renders_as_drf: weakref.WeakKeyDictionary[type[object], bool] = weakref.WeakKeyDictionary()
+_fields_from_class: weakref.WeakKeyDictionary[type[object], bool] = weakref.WeakKeyDictionary()
 
 
-def _is_drf_serializer(cls: type[Any]) -> bool:
+def _is_drf_serializer(cls: type[object]) -> bool:
     """The class renders a row with DRF's ``Serializer.to_representation``."""
     known = _renders_as_drf.get(cls)
     if known is None:
@@ -170,7 +170,7 @@ def _is_drf_serializer(cls: type[Any]) -> bool:
     return known
 
 
-def _class_fixes_fields(cls: type[Any]) -> bool:
+def _class_fixes_fields(cls: type[object]) -> bool:
     """Every instance of the class gets the same fields (so no need to build them)."""
     known = _fields_from_class.get(cls)
     if known is None:
@@ -231,12 +231,12 @@ def _direct_path(
     return tuple(path) if not pk else None
 
 
-def _frozen(value: Any) -> Hashable | None:
+def _frozen(value: object) -> Hashable | None:
     try:
         hash(value)
     except TypeError:
         return None
-    return value  # type: ignore[no-any-return]  # checked hashable above
+    return value  # hash() above proved it
 
 
 def _field_spec(field: Any, model: type[models.Model] | None) -> Spec:
@@ -584,7 +584,7 @@ _Parents = tuple[tuple[int, str, bool], ...]
 _Compiled = tuple[Callable[[_Levels, Any], Callable[[Any], Any]], _Parents]
 
 #: Per class whose instances all have the same fields: settings -> compiled code.
-_by_class: weakref.WeakKeyDictionary[type[Any], dict[tuple[Any, ...], _Compiled]] = (
+_by_class: weakref.WeakKeyDictionary[type[object], dict[tuple[object, ...], _Compiled]] = (
     weakref.WeakKeyDictionary()
 )
 #: Per spec (classes whose fields may differ per instance).
@@ -595,7 +595,7 @@ _MAX_SPECS: Final = 512
 def _fixed_everywhere(spec: Spec) -> bool:
     """Every level's class fixes its fields (so one instance's fields stand for all)."""
     cls, _, field_specs = spec
-    if not _class_fixes_fields(cast(type[Any], cls)):
+    if not _class_fixes_fields(cast(type[object], cls)):
         return False
     return all(
         _fixed_everywhere(cast(Spec, field_spec[4]))

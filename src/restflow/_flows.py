@@ -10,16 +10,26 @@ mixins compose these into their actions (``restflow.mixins``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from restflow import _hooks as hooks
-from restflow._bridge import Flow, Step, call_step, hook_step, override_step, single
+from restflow._actions import UNSET, action_config
+from restflow._bridge import (
+    Flow,
+    Step,
+    call_step,
+    drive_sync,
+    hook_step,
+    override_step,
+    single,
+    sync_override_step,
+)
 from restflow._checks import object_permissions_flow
 from restflow._compiled import serializer_data
 from restflow._hooks import Hook
@@ -38,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = [
     "build_serializer",
     "builds_serializers_in_user_code",
+    "configured_serializer_class",
     "filter_flow",
     "filtered_queryset_flow",
     "lookup_flow",
@@ -49,10 +60,14 @@ __all__ = [
     "read_data",
     "render_flow",
     "serialized_response_flow",
+    "serializer_class_flow",
+    "serializer_flow",
     "serializer_hook_step",
-    "serializer_step",
     "validate_flow",
 ]
+
+#: A queryset that filtering hands back as the same type.
+QS = TypeVar("QS", bound=QuerySet[Model, object])
 
 #: A serializer class, or the view getter hook that picks one.
 Chosen = type[BaseSerializer[Any]] | Hook
@@ -83,46 +98,108 @@ def read_data(serializer: BaseSerializer[Any]) -> Any:
 # -- serializers ----------------------------------------------------------------------
 
 
-def build_serializer(view: View, chosen: Chosen, *args: Any, **kwargs: Any) -> BaseSerializer[Any]:
+def configured_serializer_class(view: View, hook: Hook) -> type[BaseSerializer[Any]] | None:
+    """The class the action's config or the view's attribute sets for ``hook``'s direction.
+
+    ``hook`` is the request or response class getter; None means "ask
+    ``get_serializer_class``" (the default of both getters).
+    """
+    config = action_config(view)
+    if hook is hooks.GET_REQUEST_SERIALIZER_CLASS:
+        configured, attribute = config.request_serializer_class, view.request_serializer_class
+    else:
+        configured, attribute = config.response_serializer_class, view.response_serializer_class
+    return attribute if configured is UNSET else configured
+
+
+def _user_getter(
+    view: View, hook: Hook, inside: Hook | None, /, *args: object, **kwargs: object
+) -> Step[Any] | None:
+    # Inside restflow's own twin of ``hook`` (reached through a user's ``super()``),
+    # the user's twin is the caller: only an override of DRF's name counts there.
+    if hook is inside:
+        return sync_override_step(view, hook, *args, **kwargs)
+    return override_step(view, hook, *args, **kwargs)
+
+
+def serializer_class_flow(
+    view: View, hook: Hook, *, inside: Hook | None = None
+) -> Flow[type[BaseSerializer[Any]]]:
+    """The class a getter picks: the user's override of either twin, else restflow's chain.
+
+    The chain (action config, the view's attribute, ``get_serializer_class``) is
+    pure and stays on the loop; each getter it reaches is the user's where the
+    user overrides it (an async twin awaited, a sync one in a worker thread).
+    ``inside`` names the getter whose restflow twin is driving this flow.
+    """
+    step = _user_getter(view, hook, inside)
+    if step is not None:
+        chosen: type[BaseSerializer[Any]] = yield from single(step)
+        return chosen
+    if hook is hooks.GET_SERIALIZER_CLASS:
+        return view.get_serializer_class()
+    configured = configured_serializer_class(view, hook)
+    if configured is not None:
+        return configured
+    return (yield from serializer_class_flow(view, hooks.GET_SERIALIZER_CLASS, inside=inside))
+
+
+def _context_flow(view: View, inside: Hook | None) -> Flow[dict[str, Any]]:
+    step = _user_getter(view, hooks.GET_SERIALIZER_CONTEXT, inside)
+    if step is None:
+        return view.get_serializer_context()
+    context: dict[str, Any] = yield from single(step)
+    return context
+
+
+def serializer_flow(
+    view: View,
+    chosen: Chosen,
+    args: tuple[object, ...] = (),
+    kwargs: Mapping[str, object] | None = None,
+    *,
+    inside: Hook | None = None,
+) -> Flow[BaseSerializer[Any]]:
     """Build a serializer as a request does: ``chosen`` is a class or a getter hook.
 
-    A DRF-style ``get_serializer(self, *args, **kwargs)`` override knows no
-    ``serializer_class`` keyword: it is called when it would pick the same
-    class, else the chosen class is built with the view's context directly.
+    Every getter reached is the user's where the user overrides it: an async twin
+    is awaited on the loop, a sync override runs in a worker thread (so does a
+    serializer class with its own constructor: it may query choices), restflow's
+    defaults stay on the loop. A DRF-style ``get_serializer(self, *args, **kwargs)``
+    override knows no ``serializer_class`` keyword: it is called when it would
+    pick the same class, else the chosen class is built with the view's context.
     """
-    klass: type[BaseSerializer[Any]] = (
-        getattr(view, chosen.name)() if isinstance(chosen, Hook) else chosen
-    )
-    built: BaseSerializer[Any]
-    if override(type(view), hooks.GET_SERIALIZER)[0] is Override.DEFAULT:
-        built = view.get_serializer(*args, serializer_class=klass, **kwargs)
-        return built
-    if klass is view.get_serializer_class():
-        built = view.get_serializer(*args, **kwargs)
-        return built
-    kwargs.setdefault("context", view.get_serializer_context())
-    return klass(*args, **kwargs)
+    options = dict(kwargs or {})
+    if isinstance(chosen, Hook):
+        klass = yield from serializer_class_flow(view, chosen, inside=inside)
+    else:
+        klass = chosen
+    if _user_getter(view, hooks.GET_SERIALIZER, inside) is not None:
+        default = klass
+        if chosen is not hooks.GET_SERIALIZER_CLASS:
+            default = yield from serializer_class_flow(
+                view, hooks.GET_SERIALIZER_CLASS, inside=inside
+            )
+        if klass is default:
+            step = _user_getter(view, hooks.GET_SERIALIZER, inside, *args, **options)
+            if step is not None:
+                built: BaseSerializer[Any] = yield from single(step)
+                return built
+    if "context" not in options:
+        options["context"] = yield from _context_flow(view, inside)
+    build = Step.blocking if user_sync_code(klass, hooks.SERIALIZER_INIT) else Step.pure
+    serializer: BaseSerializer[Any] = yield build(klass, *args, **options)
+    return serializer
 
 
-def serializer_step(
-    view: View, chosen: Chosen, *args: Any, **kwargs: Any
-) -> Step[BaseSerializer[Any]]:
-    """Build a serializer: on the loop, or in a worker thread if user code is reached.
-
-    That is a getter the view class overrides, or a serializer class with its own
-    constructor (it may query: choices from a table).
-    """
-    if builds_serializers_in_user_code(type(view)):
-        return Step.blocking(build_serializer, view, chosen, *args, **kwargs)
-    klass: type[BaseSerializer[Any]] = (
-        getattr(view, chosen.name)() if isinstance(chosen, Hook) else chosen  # pure getters
-    )
-    if user_sync_code(klass, hooks.SERIALIZER_INIT):
-        return Step.blocking(build_serializer, view, klass, *args, **kwargs)
-    return Step.pure(build_serializer, view, klass, *args, **kwargs)
+def build_serializer(view: View, chosen: Chosen, **kwargs: object) -> BaseSerializer[Any]:
+    """:func:`serializer_flow` driven synchronously (schema generation builds one)."""
+    return drive_sync(serializer_flow(view, chosen, (), kwargs))
 
 
-def serializer_hook_step(serializer: BaseSerializer[Any], hook: Hook, **kwargs: Any) -> Step[Any]:
+def serializer_hook_step(
+    serializer: BaseSerializer[Any], hook: Hook, **kwargs: object
+) -> Step[Any]:
     """A serializer's ``is_valid``/``save``: its own twin if its class defines one.
 
     restflow's ``ais_valid``/``asave`` are only a hop around the sync method;
@@ -134,12 +211,12 @@ def serializer_hook_step(serializer: BaseSerializer[Any], hook: Hook, **kwargs: 
 
 def validate_flow(
     view: View,
-    data: Any = None,
+    data: object = None,
     *,
     serializer_class: type[BaseSerializer[Any]] | None = None,
-    instance: Any = None,
+    instance: object = None,
     partial: bool = False,
-    extra: Mapping[str, Any] | None = None,
+    extra: Mapping[str, object] | None = None,
 ) -> Flow[BaseSerializer[Any]]:
     """Build the request serializer for ``data`` (default: the body) and validate it."""
     kwargs = dict(extra or {})
@@ -148,23 +225,22 @@ def validate_flow(
     chosen = serializer_class or hooks.GET_REQUEST_SERIALIZER_CLASS
     if data is None:
         data = yield parsing_step(view.request, read_body, view.request)
-    serializer = yield from single(
-        serializer_step(view, chosen, data=data, partial=partial, **kwargs)
-    )
+    kwargs.update(data=data, partial=partial)
+    serializer = yield from serializer_flow(view, chosen, (), kwargs)
     yield serializer_hook_step(serializer, hooks.IS_VALID, raise_exception=True)
     return serializer
 
 
 def render_flow(
     view: View,
-    instance: Any,
+    instance: object,
     *,
     serializer_class: type[BaseSerializer[Any]] | None = None,
     many: bool = False,
 ) -> Flow[Any]:
     """``data`` of the response serializer for ``instance``."""
     chosen = serializer_class or hooks.GET_RESPONSE_SERIALIZER_CLASS
-    serializer = yield from single(serializer_step(view, chosen, instance, many=many))
+    serializer = yield from serializer_flow(view, chosen, (instance,), {"many": many})
     return (yield Step.blocking(read_data, serializer))
 
 
@@ -175,17 +251,17 @@ def output_flow(view: View, serializer: BaseSerializer[Any]) -> Flow[Any]:
     (the class, an ActionConfig, a getter override) is another class, the saved
     instance is rendered by that one instead.
     """
-    response_class = yield call_step(view, hooks.GET_RESPONSE_SERIALIZER_CLASS)
+    response_class = yield from serializer_class_flow(view, hooks.GET_RESPONSE_SERIALIZER_CLASS)
     if response_class is type(serializer):
         return (yield Step.blocking(read_data, serializer))
     return (yield from render_flow(view, serializer.instance, serializer_class=response_class))
 
 
-def _materialize(items: Any) -> Any:
+def _materialize(items: object) -> object:
     return list(items) if isinstance(items, QuerySet) else items
 
 
-def _post_fetch_flow(items: Any, post_fetches: Iterable[AsyncPostFetch]) -> Flow[Any]:
+def _post_fetch_flow(items: object, post_fetches: Iterable[AsyncPostFetch]) -> Flow[object]:
     fetches = list(post_fetches)
     if not fetches:
         return items
@@ -202,7 +278,7 @@ def _post_fetch_flow(items: Any, post_fetches: Iterable[AsyncPostFetch]) -> Flow
 
 def serialized_response_flow(
     view: View,
-    instance: Any,
+    instance: object,
     *,
     serializer_class: type[BaseSerializer[Any]] | None = None,
     status: int | None = None,
@@ -223,7 +299,7 @@ def _no_page() -> None:
     return None
 
 
-def page_step(view: View, queryset: Any, *, prefer_sync: bool = False) -> Step[Any]:
+def page_step(view: View, queryset: object, *, prefer_sync: bool = False) -> Step[Any]:
     """The paginator's ``paginate_queryset`` as a step (None: pagination is off)."""
     paginator = view.paginator
     if paginator is None:
@@ -238,7 +314,7 @@ def page_step(view: View, queryset: Any, *, prefer_sync: bool = False) -> Step[A
     )
 
 
-def paginate_step(view: View, queryset: Any) -> Step[Any]:
+def paginate_step(view: View, queryset: object) -> Step[Any]:
     """The view's ``paginate_queryset``: the user's override, else the paginator's."""
     step = override_step(view, hooks.PAGINATE_QUERYSET, queryset)
     return step if step is not None else page_step(view, queryset, prefer_sync=True)
@@ -246,7 +322,7 @@ def paginate_step(view: View, queryset: Any) -> Step[Any]:
 
 def paginated_response_flow(
     view: View,
-    queryset: Any,
+    queryset: object,
     *,
     serializer_class: type[BaseSerializer[Any]] | None = None,
     headers: Mapping[str, str] | None = None,
@@ -267,25 +343,25 @@ def paginated_response_flow(
 # -- lookups (generic views) -----------------------------------------------------------
 
 
-def _queryset_flow(view: Generic) -> Flow[QuerySet[Any]]:
+def _queryset_flow(view: Generic) -> Flow[QuerySet[Model, object]]:
     step = override_step(view, hooks.GET_QUERYSET)
     if step is None:
         return view.get_queryset()
-    queryset: QuerySet[Any] = yield from single(step)
+    queryset: QuerySet[Model, object] = yield from single(step)
     return queryset
 
 
-def filtered_queryset_flow(view: Generic) -> Flow[QuerySet[Any]]:
+def filtered_queryset_flow(view: Generic) -> Flow[QuerySet[Model, object]]:
     """``filter_queryset(get_queryset())``, each the user's override where there is one."""
     queryset = yield from _queryset_flow(view)
     step = override_step(view, hooks.FILTER_QUERYSET, queryset)
     if step is None:
         return (yield from filter_flow(view, queryset))
-    filtered: QuerySet[Any] = yield from single(step)
+    filtered: QuerySet[Model, object] = yield from single(step)
     return filtered
 
 
-def filter_flow(view: Generic, queryset: QuerySet[Any]) -> Flow[QuerySet[Any]]:
+def filter_flow(view: Generic, queryset: QS) -> Flow[QS]:
     """Narrow ``queryset`` with each of the view's ``filter_backends``."""
     for backend_class in view.filter_backends:
         backend = backend_class()

@@ -57,7 +57,7 @@ class _Total(RawSQL):
         return []
 
 
-def _countable(queryset: QuerySet[Any, Any]) -> bool:
+def _countable(queryset: QuerySet[Model, object]) -> bool:
     query = queryset.query
     return (
         # A cached result: DRF's path counts and slices it with no query at all.
@@ -73,7 +73,7 @@ def _countable(queryset: QuerySet[Any, Any]) -> bool:
     )
 
 
-def _total_expression(queryset: QuerySet[Any, Any]) -> _Total | None:
+def _total_expression(queryset: QuerySet[Model, object]) -> _Total | None:
     """``(SELECT COUNT(*) FROM (<queryset, unordered>))``: what ``queryset.count()`` counts."""
     inner = queryset.order_by()
     query = inner.query
@@ -86,7 +86,7 @@ def _total_expression(queryset: QuerySet[Any, Any]) -> _Total | None:
     return _Total(f"SELECT COUNT(*) FROM ({sql}) {_TOTAL}_rows", params, BigIntegerField())
 
 
-def counted_slice(queryset: Any, start: int, stop: int) -> tuple[list[Any], int | None] | None:
+def counted_slice(queryset: object, start: int, stop: int) -> tuple[list[Any], int | None] | None:
     """``queryset[start:stop]`` and the queryset's total row count, in one query.
 
     The count is an uncorrelated scalar subquery, ``SELECT COUNT(*) FROM
@@ -128,7 +128,7 @@ def _take_total(row: Model | dict[str, Any]) -> int:
 # -- cursor positions ------------------------------------------------------------------
 
 
-def _ordering_field(queryset: QuerySet[Any, Any], name: str) -> Field[Any, Any] | None:
+def _ordering_field(queryset: QuerySet[Model, object], name: str) -> Field[Any, Any] | None:
     annotation = queryset.query.annotations.get(name)
     if annotation is not None:
         field: Field[Any, Any] | None = getattr(annotation, "output_field", None)
@@ -141,7 +141,7 @@ def _ordering_field(queryset: QuerySet[Any, Any], name: str) -> Field[Any, Any] 
     return found if isinstance(found, Field) else None
 
 
-def position_is_valid(queryset: Any, order: str, position: str) -> bool:
+def position_is_valid(queryset: object, order: str, position: str) -> bool:
     """Whether a cursor ``position`` can be compared with ``order``'s field in SQL.
 
     DRF filters ``<field>__gt=<position>`` with the raw string from the cursor.

@@ -113,7 +113,7 @@ class PostFetch(Generic[Row]):
     def __init__(
         self,
         *,
-        queryset: QuerySet[Any, Any],
+        queryset: QuerySet[Model, object],
         to_attr: str,
         values: Sequence[str],
         order_by: Sequence[str] = (),
@@ -123,7 +123,7 @@ class PostFetch(Generic[Row]):
     def __init__(
         self,
         *,
-        queryset: QuerySet[Any, Any],
+        queryset: QuerySet[Model, object],
         to_attr: str,
         values: Sequence[str] | None = None,
         order_by: Sequence[str] = (),
@@ -162,7 +162,7 @@ class PostFetch(Generic[Row]):
                     f"PostFetch({related}={base!r}): the join value names the base item's "
                     f'field as a string, e.g. {related}="id".'
                 )
-        self._queryset: QuerySet[Any, Any] = queryset
+        self._queryset: QuerySet[Model, object] = queryset
         self._to_attr = to_attr
         self._values = None if values is None else _sequence_of_str("values", values)
         self._order_by = _sequence_of_str("order_by", order_by)
@@ -190,7 +190,7 @@ class PostFetch(Generic[Row]):
 
     # -- the query ---------------------------------------------------------------
 
-    def get_queryset(self, keys: Sequence[_Key]) -> QuerySet[Any, Any]:
+    def get_queryset(self, keys: Sequence[_Key]) -> QuerySet[Model, object]:
         """The one query for ``keys`` (distinct join-key tuples, in join order).
 
         The default filters the configured queryset to the keys, ranks rows per
@@ -213,7 +213,7 @@ class PostFetch(Generic[Row]):
         matches = (Q(**dict(zip(self._related, key, strict=True))) for key in keys)
         return functools.reduce(operator.or_, matches)
 
-    def _shape(self, queryset: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
+    def _shape(self, queryset: QuerySet[Model, object]) -> QuerySet[Model, object]:
         """Rank and limit, order, and select the rows of a queryset filtered to the keys."""
         ordering = self._ordering(queryset)
         if self._limit is not None:
@@ -226,15 +226,15 @@ class PostFetch(Generic[Row]):
         queryset = queryset.order_by(*ordering)
         key_columns = {_KEY.format(i): F(field) for i, field in enumerate(self._related)}
         if self._values is not None:
-            return cast("QuerySet[Any, Any]", queryset.values(*self._values, **key_columns))
-        return cast("QuerySet[Any, Any]", queryset.annotate(**key_columns))
+            return cast("QuerySet[Model, object]", queryset.values(*self._values, **key_columns))
+        return cast("QuerySet[Model, object]", queryset.annotate(**key_columns))
 
-    def _ordering(self, queryset: QuerySet[Any, Any]) -> Sequence[Any]:
+    def _ordering(self, queryset: QuerySet[Model, object]) -> Sequence[Any]:
         if self._order_by:
             return self._order_by
         if queryset.query.order_by:
             return tuple(queryset.query.order_by)
-        return tuple(queryset.model._meta.ordering) or ("pk",)
+        return tuple(queryset.model._meta.ordering or ()) or ("pk",)
 
     def _shape_of(self) -> Hashable:
         """What the compiled query depends on besides the alias, key count and time zone.
@@ -336,7 +336,7 @@ class PostFetch(Generic[Row]):
             return
         await in_thread(self.fetch, items)
 
-    def _key_of(self, item: Any) -> _Key:
+    def _key_of(self, item: object) -> _Key:
         if isinstance(item, (dict, Mapping)):
             try:
                 return tuple([item[field] for field in self._base])
@@ -353,7 +353,7 @@ class PostFetch(Generic[Row]):
                 f"{missing.name!r} to join on; check the <related_field>=<base_field> kwargs."
             ) from None
 
-    def _pop_key(self, row: Any) -> _Key:
+    def _pop_key(self, row: object) -> _Key:
         names = [_KEY.format(i) for i in range(len(self._related))]
         if isinstance(row, dict):
             row.pop(_RANK, None)  # there when the base queryset has values() of its own
@@ -363,7 +363,7 @@ class PostFetch(Generic[Row]):
             row.__dict__.pop(name, None)
         return key
 
-    def _attach(self, item: Any, rows: list[Any]) -> None:
+    def _attach(self, item: object, rows: list[Any]) -> None:
         value: Any = (rows[0] if rows else None) if self._limit == 1 else rows
         if isinstance(item, dict):
             item[self._to_attr] = value
@@ -372,12 +372,12 @@ class PostFetch(Generic[Row]):
 
     # -- reading what was attached (typed) ------------------------------------
 
-    def row_for(self, item: Any) -> Row | None:
+    def row_for(self, item: object) -> Row | None:
         """The first row attached to ``item`` (None if it has none)."""
         rows = self.rows_for(item)
         return rows[0] if rows else None
 
-    def rows_for(self, item: Any) -> list[Row]:
+    def rows_for(self, item: object) -> list[Row]:
         """Every row attached to ``item``, as a list whatever the ``limit``.
 
         Raises ``AttributeError``/``KeyError`` if ``item`` was not fetched.

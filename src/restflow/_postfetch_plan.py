@@ -219,8 +219,8 @@ class Plan:
 
 
 def compile_plan(
-    base: QuerySet[Any, Any],
-    shape: Callable[[QuerySet[Any, Any]], QuerySet[Any, Any]],
+    base: QuerySet[Model, object],
+    shape: Callable[[QuerySet[Model, object]], QuerySet[Model, object]],
     joins: Sequence[str],
     count: int,
     alias: str,

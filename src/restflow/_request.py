@@ -64,7 +64,7 @@ def parse_may_block(request: Request) -> bool:
     return parser is not None and hook_mode(type(parser), hooks.PARSE) is not Mode.INLINE
 
 
-def parsing_step(request: Request, fn: Callable[..., T], /, *args: Any) -> Step[T]:
+def parsing_step(request: Request, fn: Callable[..., T], /, *args: object) -> Step[T]:
     """The step that calls ``fn``, which may parse ``request``'s body.
 
     In a worker thread (sharing the phase's hop) when the parse may block, on

@@ -84,7 +84,7 @@ def serializers_of(module_names: Iterable[str]) -> list[type[BaseSerializer[Any]
     return found
 
 
-def _base_name(serializer: type[Any]) -> str:
+def _base_name(serializer: type[object]) -> str:
     name = serializer.__name__
     return name.removesuffix("Serializer") or name
 
@@ -98,7 +98,7 @@ class _Writer:
 
     # -- types ------------------------------------------------------------------------
 
-    def import_class(self, cls: type[Any]) -> str:
+    def import_class(self, cls: type[object]) -> str:
         if cls.__module__ == "builtins":
             return cls.__qualname__
         module = cls.__module__
@@ -108,7 +108,7 @@ class _Writer:
         self.imports.name(module, top)
         return cls.__qualname__
 
-    def annotation(self, hint: Any) -> str:
+    def annotation(self, hint: object) -> str:
         """Source text of a resolved type hint."""
         if hint is None or hint is type(None):
             return "None"
@@ -158,7 +158,7 @@ class _Writer:
         return self.imports.name("typing", "Any")
 
     def related_model(
-        self, relation: relations.RelatedField[Any, Any, Any], parent: type[Any]
+        self, relation: relations.RelatedField[Any, Any, Any], parent: type[object]
     ) -> type[models.Model] | None:
         # drf-stubs type ``queryset`` as a manager descriptor: read it as data.
         queryset: Any = vars(relation).get("queryset")
@@ -174,7 +174,7 @@ class _Writer:
             return None
         return found if isinstance(found, type) else None
 
-    def field_types(self, drf_field: Any, parent: type[Any]) -> tuple[str, str]:
+    def field_types(self, drf_field: Any, parent: type[object]) -> tuple[str, str]:
         """``(type in validated_data, type in JSON)`` of one field."""
         if isinstance(drf_field, ListSerializer):
             inner_in, inner_out = self.field_types(drf_field.child, parent)
@@ -233,7 +233,7 @@ class _Writer:
         return anything, anything
 
     def method_type(
-        self, method_field: drf_fields.SerializerMethodField, parent: type[Any]
+        self, method_field: drf_fields.SerializerMethodField, parent: type[object]
     ) -> tuple[str, str]:
         anything = self.imports.name("typing", "Any")
         name = method_field.method_name or f"get_{method_field.field_name}"

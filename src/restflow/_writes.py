@@ -41,7 +41,7 @@ class _Conflict(Exception):
         self.error = error
 
 
-def perform_flow(view: GenericCore[Any, Any, Any, Any], hook: Hook, target: Any) -> Flow[None]:
+def perform_flow(view: GenericCore[Any, Any, Any, Any], hook: Hook, target: object) -> Flow[None]:
     """Call ``perform_create``/``perform_update``/``perform_destroy`` on ``target``.
 
     The user's override when there is one; else DRF's default, which for a

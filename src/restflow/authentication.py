@@ -63,7 +63,7 @@ class _CredentialsRecorder:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._authenticator, name)
 
-    def authenticate_credentials(self, *credentials: Any) -> tuple[None, None]:
+    def authenticate_credentials(self, *credentials: object) -> tuple[None, None]:
         self.credentials = credentials
         return (None, None)
 

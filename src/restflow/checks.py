@@ -58,7 +58,7 @@ _CONFIGURED: tuple[tuple[str, Hook, str, str], ...] = (
 )
 
 
-def _classes(value: Any) -> list[type]:
+def _classes(value: object) -> list[type]:
     if isinstance(value, type):
         return [value]
     if isinstance(value, Sequence) and not isinstance(value, str):
@@ -247,7 +247,7 @@ def _serializer_classes(views: Iterable[type]) -> list[type]:
 
 
 def check_async_views(
-    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: object
 ) -> list[CheckMessage]:
     """The registered check behind ``restflow.I001``: the views of the root URLconf.
 
@@ -264,7 +264,7 @@ def check_async_views(
 
 
 def check_serializer_types(
-    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: object
 ) -> list[CheckMessage]:
     """The registered check behind ``restflow.W001``: routed and imported serializers."""
     views = dict.fromkeys(_url_views(get_resolver().url_patterns))

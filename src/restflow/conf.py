@@ -91,14 +91,14 @@ def _allowed_types(hint: Any) -> tuple[type, ...]:
     return (hint,)
 
 
-def _matches(value: object, hint: Any) -> bool:
+def _matches(value: object, hint: object) -> bool:
     allowed = _allowed_types(hint)
     if isinstance(value, bool) and bool not in allowed:
         return False  # True is an int to Python, not to a reader of settings
     return isinstance(value, allowed)
 
 
-def _describe(hint: Any) -> str:
+def _describe(hint: object) -> str:
     return " or ".join(
         "None" if kind is type(None) else kind.__name__ for kind in _allowed_types(hint)
     )

@@ -79,7 +79,7 @@ __all__ = [
 ]
 
 P = ParamSpec("P")
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., object])
 R = TypeVar("R", bound=HttpResponseBase)
 
 V_contra = TypeVar("V_contra", contravariant=True)
@@ -121,15 +121,17 @@ class _ApiView:
         return view_class.as_view()
 
 
-def _async_handler(func: Callable[..., Any]) -> Callable[..., Any]:
-    async def handler(self: AsyncAPIView, request: Request, *args: Any, **kwargs: Any) -> Any:
+def _async_handler(func: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
+    async def handler(
+        self: AsyncAPIView, request: Request, *args: object, **kwargs: object
+    ) -> object:
         return await func(request, *args, **kwargs)
 
     return handler
 
 
-def _sync_handler(func: Callable[..., Any]) -> Callable[..., Any]:
-    def handler(self: APIView, request: Request, *args: Any, **kwargs: Any) -> Any:
+def _sync_handler(func: Callable[..., object]) -> Callable[..., object]:
+    def handler(self: APIView, request: Request, *args: object, **kwargs: object) -> object:
         return func(request, *args, **kwargs)
 
     return handler
@@ -286,9 +288,9 @@ class ActionMethod(_ActionAttributes, Protocol[V_contra, P, A_co]):
 
     def __call__(self, view: V_contra, /, *args: P.args, **kwargs: P.kwargs) -> A_co: ...
     @overload
-    def __get__(self, instance: None, owner: type[Any], /) -> Self: ...
+    def __get__(self, instance: None, owner: type[object], /) -> Self: ...
     @overload
-    def __get__(self, instance: V_contra, owner: type[Any], /) -> BoundActionMethod[P, A_co]: ...
+    def __get__(self, instance: V_contra, owner: type[object], /) -> BoundActionMethod[P, A_co]: ...
 
 
 class _MethodMapper(drf_decorators.MethodMapper):
@@ -318,7 +320,7 @@ def action(
     detail: bool,
     url_path: str | None = None,
     url_name: str | None = None,
-    **kwargs: Any,
+    **kwargs: object,
 ) -> Callable[[Callable[Concatenate[V_contra, P], A]], ActionMethod[V_contra, P, A]]: ...
 @overload
 def action(
@@ -327,7 +329,7 @@ def action(
     detail: bool,
     url_path: str | None = None,
     url_name: str | None = None,
-    **kwargs: Any,
+    **kwargs: object,
 ) -> Callable[[Callable[Concatenate[V_contra, P], A]], ActionMethod[V_contra, P, A]]: ...
 def action(
     methods: Sequence[HttpMethod] | None = None,

@@ -24,7 +24,13 @@ from restflow import _hooks as hooks
 from restflow._apiview import APIView
 from restflow._asyncview import AsyncAPIView
 from restflow._bridge import drive_async, in_thread, run_handler, single, sync_override_step
-from restflow._flows import filter_flow, lookup_flow, page_step, serializer_step
+from restflow._flows import (
+    filter_flow,
+    lookup_flow,
+    page_step,
+    serializer_class_flow,
+    serializer_flow,
+)
 from restflow._generic import GenericCore
 from restflow._hooks import Hook
 from restflow._types import M, S, SIn, SOut
@@ -54,6 +60,13 @@ __all__ = [
 
 class GenericAPIView(GenericCore[M, S, SIn, SOut], APIView[S, SIn, SOut]):
     """DRF's sync ``GenericAPIView``, typed, with restflow's helpers and serializer split."""
+
+
+async def _class_getter(
+    view: AsyncGenericAPIView[Any, Any, Any, Any], hook: Hook
+) -> type[BaseSerializer[Any]]:
+    """A class getter from its async twin: restflow's chain, each getter it reaches the user's."""
+    return await drive_async(serializer_class_flow(view, hook, inside=hook))
 
 
 async def _sync_getter(view: AsyncGenericAPIView[Any, Any, Any, Any], hook: Hook) -> Any:
@@ -123,13 +136,16 @@ class AsyncGenericAPIView(GenericCore[M, S, SIn, SOut], AsyncAPIView[S, SIn, SOu
 
     async def aget_serializer_class(self) -> type[S]:
         """Async twin of ``get_serializer_class`` (default: it; a sync override in a thread)."""
-        klass: type[S] = await _sync_getter(self, hooks.GET_SERIALIZER_CLASS)
-        return klass
+        klass = await _class_getter(self, hooks.GET_SERIALIZER_CLASS)
+        return cast("type[S]", klass)
 
     async def aget_request_serializer_class(self) -> type[SIn]:
-        """Async twin of ``get_request_serializer_class``: the class that validates bodies."""
-        klass: type[SIn] = await _sync_getter(self, hooks.GET_REQUEST_SERIALIZER_CLASS)
-        return klass
+        """Async twin of ``get_request_serializer_class``: the class that validates bodies.
+
+        Its default reaches ``aget_serializer_class`` when the user overrides that.
+        """
+        klass = await _class_getter(self, hooks.GET_REQUEST_SERIALIZER_CLASS)
+        return cast("type[SIn]", klass)
 
     async def aget_response_serializer_class(self) -> type[SOut]:
         """Async twin of ``get_response_serializer_class``: the class that renders responses.
@@ -137,8 +153,8 @@ class AsyncGenericAPIView(GenericCore[M, S, SIn, SOut], AsyncAPIView[S, SIn, SOu
         The create and update actions await an override of it to pick the serializer
         that renders the saved object.
         """
-        klass: type[SOut] = await _sync_getter(self, hooks.GET_RESPONSE_SERIALIZER_CLASS)
-        return klass
+        klass = await _class_getter(self, hooks.GET_RESPONSE_SERIALIZER_CLASS)
+        return cast("type[SOut]", klass)
 
     async def aget_serializer_context(self) -> dict[str, Any]:
         """Async twin of ``get_serializer_context`` (default: it; a sync override in a thread)."""
@@ -146,14 +162,18 @@ class AsyncGenericAPIView(GenericCore[M, S, SIn, SOut], AsyncAPIView[S, SIn, SOu
         return context
 
     async def aget_serializer(
-        self, *args: Any, serializer_class: type[BaseSerializer[Any]] | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        serializer_class: type[BaseSerializer[Any]] | None = None,
+        **kwargs: Any,
     ) -> S:
         """Async twin of ``get_serializer``: built as a request builds it.
 
         A sync override of any serializer getter runs in a worker thread.
         """
         chosen = serializer_class or hooks.GET_SERIALIZER_CLASS
-        serializer = await drive_async(single(serializer_step(self, chosen, *args, **kwargs)))
+        flow = serializer_flow(self, chosen, args, kwargs, inside=hooks.GET_SERIALIZER)
+        serializer = await drive_async(flow)
         return cast("S", serializer)
 
     async def aperform_create(self, serializer: SIn) -> None:
@@ -179,7 +199,7 @@ class AsyncGenericAPIView(GenericCore[M, S, SIn, SOut], AsyncAPIView[S, SIn, SOu
 
 
 async def _action(
-    action: Callable[..., Awaitable[Response]], request: Request, *args: Any, **kwargs: Any
+    action: Callable[..., Awaitable[Response]], request: Request, *args: object, **kwargs: object
 ) -> Response:
     # A user may override an action with a plain ``def`` (as on DRF's generic views):
     # it must run in a worker thread, not be called on the loop and awaited.

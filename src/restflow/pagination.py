@@ -118,7 +118,7 @@ class PageNumberPagination(drf_pagination.PageNumberPagination, _DRFAlgorithm):
         return list(self.page)
 
 
-def _counted_page(paginator: DjangoPaginator[Any], number: Any) -> Page[Any]:
+def _counted_page(paginator: DjangoPaginator[Any], number: int | str) -> Page[Any]:
     """``paginator.page(number)``, counting in the page's own query where it can."""
     if type(paginator) is not DjangoPaginator or "count" in paginator.__dict__:
         return paginator.page(number)
@@ -140,7 +140,7 @@ def _counted_page(paginator: DjangoPaginator[Any], number: Any) -> Page[Any]:
     return Page(rows[: top - bottom], number, paginator)
 
 
-def _page_int(number: Any) -> int | None:
+def _page_int(number: int | float | str) -> int | None:
     # Django's own test of a page number, before it asks for the count.
     if isinstance(number, float) and not number.is_integer():
         return None

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.models import AnonymousUser, PermissionsMixin
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from rest_framework import permissions as drf_permissions
 from rest_framework.permissions import SAFE_METHODS
@@ -267,7 +267,7 @@ class DjangoModelPermissions(_FlowChecks, drf_permissions.DjangoModelPermissions
     ``get_queryset`` (a user override runs in the worker thread) or ``queryset``.
     """
 
-    def _queryset(self, view: APIView) -> QuerySet[Any, Any]:
+    def _queryset(self, view: APIView) -> QuerySet[Model, object]:
         # DRF's lookup, with its assertions raised as ImproperlyConfigured.
         get_queryset = getattr(view, "get_queryset", None)
         queryset = getattr(view, "queryset", None)
@@ -278,9 +278,9 @@ class DjangoModelPermissions(_FlowChecks, drf_permissions.DjangoModelPermissions
             )
         if get_queryset is not None:
             return _checked_queryset(view, get_queryset())
-        return cast("QuerySet[Any, Any]", queryset)
+        return cast("QuerySet[Model, object]", queryset)
 
-    def _queryset_flow(self, view: APIView) -> Flow[QuerySet[Any, Any]]:
+    def _queryset_flow(self, view: APIView) -> Flow[QuerySet[Model, object]]:
         override = (
             override_step(view, hooks.GET_QUERYSET) if hasattr(view, "get_queryset") else None
         )
@@ -333,7 +333,7 @@ class DjangoObjectPermissions(DjangoModelPermissions, drf_permissions.DjangoObje
         return False
 
 
-def _checked_queryset(view: APIView, queryset: Any) -> QuerySet[Any, Any]:
+def _checked_queryset(view: APIView, queryset: object) -> QuerySet[Model, object]:
     if queryset is None:
         raise ImproperlyConfigured(f"{type(view).__name__}.get_queryset() returned None")
-    return queryset  # type: ignore[no-any-return]  # a user's get_queryset is untyped here
+    return cast("QuerySet[Model, object]", queryset)  # a user's get_queryset, untyped here

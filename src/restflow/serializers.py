@@ -61,7 +61,7 @@ class _AsyncSerializerAPI(Generic[I, TIn, TOut]):
         @property
         def fields(self) -> BindingDict: ...
         def is_valid(self, *, raise_exception: bool = False) -> bool: ...
-        def save(self, **kwargs: Any) -> I: ...
+        def save(self, **kwargs: object) -> I: ...
 
     @property
     def _readable_fields(self) -> list[Field[Any, Any, Any, Any]]:
@@ -79,7 +79,7 @@ class _AsyncSerializerAPI(Generic[I, TIn, TOut]):
         """Validate in one worker-thread hop; see DRF's ``is_valid``."""
         return await in_thread(self.is_valid, raise_exception=raise_exception)
 
-    async def asave(self, **kwargs: Any) -> I:
+    async def asave(self, **kwargs: object) -> I:
         """Save in one worker-thread hop; see DRF's ``save``."""
         return await in_thread(self.save, **kwargs)
 

@@ -87,7 +87,9 @@ class _BodyEncoder:
             renderer.format: renderer for renderer in api_settings.TEST_REQUEST_RENDERER_CLASSES
         }
 
-    def encode(self, data: Any, format: str | None, content_type: str | None) -> tuple[bytes, str]:
+    def encode(
+        self, data: object, format: str | None, content_type: str | None
+    ) -> tuple[bytes, str]:
         """``(body, content type)``; DRF's rules: ``format`` renders, ``content_type`` is raw."""
         body, chosen = self._drf._encode_data(data, format, content_type)  # type: ignore[attr-defined]  # DRF's encoder; drf-stubs omit private methods
         return body, chosen or _OCTET_STREAM
@@ -114,7 +116,7 @@ class AsyncAPIRequestFactory(AsyncRequestFactory):
         self.enforce_csrf_checks = enforce_csrf_checks
         self._encoder = _BodyEncoder(self.json_encoder)
 
-    def request(self, **request: Any) -> ASGIRequest:
+    def request(self, **request: object) -> ASGIRequest:
         """Build the ``ASGIRequest``, marked for DRF's CSRF check as configured."""
         built = super().request(**request)
         built._dont_enforce_csrf_checks = not self.enforce_csrf_checks  # type: ignore[attr-defined]  # Django's test-client flag, read by CsrfViewMiddleware
@@ -124,7 +126,7 @@ class AsyncAPIRequestFactory(AsyncRequestFactory):
         self,
         method: str,
         path: StrOrPromise,
-        data: Any,
+        data: object,
         format: str | None,
         content_type: str | None,
         extra: dict[str, Any],
@@ -135,10 +137,10 @@ class AsyncAPIRequestFactory(AsyncRequestFactory):
     def post(  # type: ignore[override]  # DRF's signature: format= and content_type=
         self,
         path: StrOrPromise,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
-        **extra: Any,
+        **extra: object,
     ) -> ASGIRequest:
         """A POST request whose body is ``data`` rendered as ``format``."""
         return self._with_body("POST", path, data, format, content_type, extra)
@@ -146,10 +148,10 @@ class AsyncAPIRequestFactory(AsyncRequestFactory):
     def put(  # type: ignore[override]  # DRF's signature: format= and content_type=
         self,
         path: StrOrPromise,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
-        **extra: Any,
+        **extra: object,
     ) -> ASGIRequest:
         """A PUT request whose body is ``data`` rendered as ``format``."""
         return self._with_body("PUT", path, data, format, content_type, extra)
@@ -157,10 +159,10 @@ class AsyncAPIRequestFactory(AsyncRequestFactory):
     def patch(  # type: ignore[override]  # DRF's signature: format= and content_type=
         self,
         path: StrOrPromise,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
-        **extra: Any,
+        **extra: object,
     ) -> ASGIRequest:
         """A PATCH request whose body is ``data`` rendered as ``format``."""
         return self._with_body("PATCH", path, data, format, content_type, extra)
@@ -168,10 +170,10 @@ class AsyncAPIRequestFactory(AsyncRequestFactory):
     def delete(  # type: ignore[override]  # DRF's signature: format= and content_type=
         self,
         path: StrOrPromise,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
-        **extra: Any,
+        **extra: object,
     ) -> ASGIRequest:
         """A DELETE request, with ``data`` rendered as ``format`` when given."""
         return self._with_body("DELETE", path, data, format, content_type, extra)
@@ -179,10 +181,10 @@ class AsyncAPIRequestFactory(AsyncRequestFactory):
     def options(  # type: ignore[override]  # DRF's signature: format= and content_type=
         self,
         path: StrOrPromise,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
-        **extra: Any,
+        **extra: object,
     ) -> ASGIRequest:
         """An OPTIONS request, with ``data`` rendered as ``format`` when given."""
         return self._with_body("OPTIONS", path, data, format, content_type, extra)
@@ -194,7 +196,7 @@ class _ForceAuthHandler(AsyncClientHandler):
     def __init__(self, enforce_csrf_checks: bool) -> None:
         super().__init__(enforce_csrf_checks)
         self.force_user: AbstractBaseUser | AnonymousUser | None = None
-        self.force_token: Any = None
+        self.force_token: object = None
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         force_authenticate(request, self.force_user, self.force_token)
@@ -237,7 +239,7 @@ class AsyncAPIClient(AsyncClient):
         self._credentials = {_header_name(name): value for name, value in headers.items()}
 
     def force_authenticate(
-        self, user: AbstractBaseUser | AnonymousUser | None = None, token: Any = None
+        self, user: AbstractBaseUser | AnonymousUser | None = None, token: object = None
     ) -> None:
         """Authenticate every following request as ``user`` (and ``token``).
 
@@ -272,7 +274,7 @@ class AsyncAPIClient(AsyncClient):
         self,
         method: str,
         path: StrOrPromise,
-        data: Any = "",
+        data: object = "",
         content_type: str | None = _OCTET_STREAM,
         secure: bool = False,
         *,
@@ -289,7 +291,7 @@ class AsyncAPIClient(AsyncClient):
         self,
         method: str,
         path: StrOrPromise,
-        data: Any,
+        data: object,
         format: str | None,
         content_type: str | None,
         extra: dict[str, Any],
@@ -308,10 +310,10 @@ class AsyncAPIClient(AsyncClient):
     async def post(  # type: ignore[override]  # DRF's signature: format= and content_type=
         self,
         path: StrOrPromise,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
-        **extra: Any,
+        **extra: object,
     ) -> AsyncAPIResponse:
         """POST ``data`` rendered as ``format`` (default ``TEST_REQUEST_DEFAULT_FORMAT``)."""
         return await self._with_body("POST", path, data, format, content_type, extra)
@@ -319,10 +321,10 @@ class AsyncAPIClient(AsyncClient):
     async def put(  # type: ignore[override]  # DRF's signature: format= and content_type=
         self,
         path: StrOrPromise,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
-        **extra: Any,
+        **extra: object,
     ) -> AsyncAPIResponse:
         """PUT ``data`` rendered as ``format`` (default ``TEST_REQUEST_DEFAULT_FORMAT``)."""
         return await self._with_body("PUT", path, data, format, content_type, extra)
@@ -330,10 +332,10 @@ class AsyncAPIClient(AsyncClient):
     async def patch(  # type: ignore[override]  # DRF's signature: format= and content_type=
         self,
         path: StrOrPromise,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
-        **extra: Any,
+        **extra: object,
     ) -> AsyncAPIResponse:
         """PATCH ``data`` rendered as ``format`` (default ``TEST_REQUEST_DEFAULT_FORMAT``)."""
         return await self._with_body("PATCH", path, data, format, content_type, extra)
@@ -341,10 +343,10 @@ class AsyncAPIClient(AsyncClient):
     async def delete(  # type: ignore[override]  # DRF's signature: format= and content_type=
         self,
         path: StrOrPromise,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
-        **extra: Any,
+        **extra: object,
     ) -> AsyncAPIResponse:
         """DELETE ``path``, with ``data`` rendered as ``format`` when given."""
         return await self._with_body("DELETE", path, data, format, content_type, extra)
@@ -352,10 +354,10 @@ class AsyncAPIClient(AsyncClient):
     async def options(  # type: ignore[override]  # DRF's signature: format= and content_type=
         self,
         path: StrOrPromise,
-        data: Any = None,
+        data: object = None,
         format: str | None = None,
         content_type: str | None = None,
-        **extra: Any,
+        **extra: object,
     ) -> AsyncAPIResponse:
         """OPTIONS ``path``, with ``data`` rendered as ``format`` when given."""
         return await self._with_body("OPTIONS", path, data, format, content_type, extra)
@@ -364,7 +366,7 @@ class AsyncAPIClient(AsyncClient):
 def force_authenticate(
     request: HttpRequest,
     user: AbstractBaseUser | AnonymousUser | None = None,
-    token: Any = None,
+    token: Any = None,  # DRF's stubs say Token; any credential object works,
 ) -> None:
     """DRF's ``force_authenticate``: the view sees ``request`` as made by ``user`` (and ``token``).
 

@@ -110,7 +110,7 @@ class AsyncViewSet(drf_viewsets.ViewSetMixin, AsyncAPIView[S, SIn, SOut]):
 
     @classmethod
     def as_view(  # type: ignore[override]  # DRF's stubs type every view function as sync
-        cls, actions: dict[str, str | ViewSetAction[Any]] | None = None, **initkwargs: Any
+        cls, actions: dict[str, str | ViewSetAction[Any]] | None = None, **initkwargs: object
     ) -> AsyncViewFunction[..., HttpResponseBase]:  # pyright: ignore[reportIncompatibleMethodOverride]
         """DRF's ``as_view``, marked as a coroutine function for Django (``await`` it)."""
         return _async_view(super().as_view(actions, **initkwargs))
@@ -121,7 +121,7 @@ class AsyncGenericViewSet(drf_viewsets.ViewSetMixin, AsyncGenericAPIView[M, S, S
 
     @classmethod
     def as_view(  # type: ignore[override]  # DRF's stubs type every view function as sync
-        cls, actions: dict[str, str | ViewSetAction[Any]] | None = None, **initkwargs: Any
+        cls, actions: dict[str, str | ViewSetAction[Any]] | None = None, **initkwargs: object
     ) -> AsyncViewFunction[..., HttpResponseBase]:  # pyright: ignore[reportIncompatibleMethodOverride]
         """DRF's ``as_view``, marked as a coroutine function for Django (``await`` it)."""
         return _async_view(super().as_view(actions, **initkwargs))

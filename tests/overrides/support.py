@@ -30,12 +30,6 @@ class ProductSerializer(ModelSerializer[Product]):
         return self.context.get("greeting")
 
 
-class ProductNameSerializer(ModelSerializer[Product]):
-    class Meta:
-        model = Product
-        fields = ["name"]
-
-
 OPEN: dict[str, Any] = {"authentication_classes": [], "permission_classes": []}
 
 clients = pytest.mark.parametrize("client", CLIENTS)

@@ -28,13 +28,13 @@ from restflow.views import (
 from tests._clients import outcome, send
 from tests.overrides.support import (
     ALICE,
-    ProductNameSerializer,
     ProductSerializer,
     clients,
     off_loop,
     record,
 )
 from tests.testapp.models import Product
+from tests.testapp.serializers import ProductNameSerializer
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
 

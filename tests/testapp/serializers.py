@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any, TypedDict
+
 from rest_framework import serializers
 
 from restflow.serializers import ModelSerializer
@@ -35,3 +38,40 @@ class ProductUrlSerializer(ModelSerializer[Product]):
 
     def get_url(self, obj: Product) -> str:
         return f"http://testserver/products/{obj.pk}/"
+
+
+class ProductNameSerializer(ModelSerializer[Product]):
+    """``name`` only."""
+
+    class Meta:
+        model = Product
+        fields = ["name"]
+
+
+class ProductIn(TypedDict):
+    """What :class:`TypedProductSerializer` validates."""
+
+    name: str
+    price: Decimal
+
+
+class ProductOut(TypedDict):
+    """What :class:`TypedProductSerializer` renders."""
+
+    id: int
+    name: str
+    price: str
+
+
+class TypedProductSerializer(ModelSerializer[Product, ProductIn, ProductOut]):
+    """``id``, ``name``, ``price``, with their types (``ProductIn``/``ProductOut``)."""
+
+    class Meta:
+        model = Product
+        fields = ["id", "name", "price"]
+
+
+class Row(serializers.Serializer[Any]):
+    """One integer ``n``: for views over plain rows (a list standing in for a queryset)."""
+
+    n = serializers.IntegerField()

@@ -33,7 +33,7 @@ class Command(BaseCommand):
             help="write nothing; exit non-zero with a diff if FILE is stale",
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         modules: list[str] = options["modules"]
         out = Path(options["out"])
         try:
