@@ -236,6 +236,9 @@ def test_sync_hooks_are_not_reported_unless_asked_for() -> None:
         ),
     ],
 )
+# On Django 6 ``manage.py check`` asks the database whether it supports JSONField (the
+# test app's ``Specimen`` has one): these tests run the real command, so they may.
+@pytest.mark.django_db
 def test_a_bad_restflow_setting_fails_manage_py_check(
     restflow: dict[str, object], message: str
 ) -> None:
@@ -249,6 +252,7 @@ def test_a_bad_restflow_setting_fails_manage_py_check(
     assert "I001" not in str(failed.value)
 
 
+@pytest.mark.django_db
 @override_settings(INSTALLED_APPS=WITH_RESTFLOW, RESTFLOW={"JSON_MAX_DEPTH": 8})
 def test_a_valid_restflow_setting_passes_manage_py_check() -> None:
     call_command("check", stdout=io.StringIO(), stderr=io.StringIO())
