@@ -63,7 +63,6 @@ _KINDS: Final[dict[type[object], str]] = {
     drf_fields.RegexField: "str",
     drf_fields.IPAddressField: "str",
     drf_fields.IntegerField: "int",
-    drf_fields.BigIntegerField: "bigint",
     drf_fields.FloatField: "float",
     drf_fields.DecimalField: "decimal",
     drf_fields.BooleanField: "bool",
@@ -78,6 +77,20 @@ _KINDS: Final[dict[type[object], str]] = {
     drf_fields.SerializerMethodField: "method",
     relations.PrimaryKeyRelatedField: "pk",
 }
+#: DRF 3.17 added ``BigIntegerField`` (and ``COERCE_BIGINT_TO_STRING``); 3.16 has neither.
+_BIG_INTEGER: Final[type[object] | None] = getattr(drf_fields, "BigIntegerField", None)
+if _BIG_INTEGER is not None:
+    _KINDS[_BIG_INTEGER] = "bigint"
+
+
+def _coerce_bigint() -> bool:
+    return bool(getattr(api_settings, "COERCE_BIGINT_TO_STRING", False))
+
+
+def _duration_format() -> object:
+    # DRF 3.17 added DURATION_FORMAT; 3.16's DurationField always writes Django's format.
+    return getattr(api_settings, "DURATION_FORMAT", _DJANGO_DURATION)
+
 
 #: The methods DRF's serializers (and restflow's) define that decide a row's output.
 _SERIALIZER_METHODS: Final = ("to_representation", "_readable_fields", "data", "get_attribute")
@@ -137,9 +150,9 @@ def _settings_key() -> tuple[object, ...]:
         api_settings.DATETIME_FORMAT,
         api_settings.DATE_FORMAT,
         api_settings.TIME_FORMAT,
-        api_settings.DURATION_FORMAT,
+        _duration_format(),
         api_settings.COERCE_DECIMAL_TO_STRING,
-        api_settings.COERCE_BIGINT_TO_STRING,
+        _coerce_bigint(),
         api_settings.URL_FIELD_NAME,
     )
 
@@ -260,7 +273,7 @@ def _field_spec(field: Any, model: type[models.Model] | None) -> Spec:
         getter = ("generic", tuple(attrs))
     params: Spec
     if kind == "bigint":
-        params = (getattr(field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING),)
+        params = (getattr(field, "coerce_to_string", _coerce_bigint()),)
     elif kind == "decimal":
         coerce = getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
         if field.localize:
@@ -277,7 +290,7 @@ def _field_spec(field: Any, model: type[models.Model] | None) -> Spec:
             "datetime": api_settings.DATETIME_FORMAT,
             "date": api_settings.DATE_FORMAT,
             "time": api_settings.TIME_FORMAT,
-            "duration": api_settings.DURATION_FORMAT,
+            "duration": _duration_format(),
         }[kind]
         output_format = getattr(field, "format", default)
         if output_format is not None and not isinstance(output_format, str):
